@@ -1,0 +1,13 @@
+"""Version shims (Python 3.10 lacks built-in exception groups)."""
+
+from __future__ import annotations
+
+import sys
+
+if sys.version_info >= (3, 11):
+    BaseExceptionGroup = BaseExceptionGroup  # noqa: PLW0127 - re-export the builtin
+    ExceptionGroup = ExceptionGroup  # noqa: PLW0127
+else:  # pragma: no cover - 3.10
+    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
+
+__all__ = ["BaseExceptionGroup", "ExceptionGroup"]

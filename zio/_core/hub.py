@@ -1,0 +1,386 @@
+"""The hub: one per OS thread, it runs the event loop and schedules fibers.
+
+The kernel is small.  Everything that blocks goes through :meth:`Hub.park`
+(suspend the current task, with an *abort* callback for cancellation) and
+:meth:`Hub.unpark` (make a parked task runnable with a value or an
+exception).  Waiting for an fd, a deadline or a thread is a park whose abort
+undoes the registration.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+from greenlet import getcurrent, greenlet
+
+from ..loop import Loop, create_loop
+from .cancel import CancelScope, cancel_origin, make_cancelled
+from .errors import Cancelled, DeadlockError, WrongThreadError
+from .task import DONE, RootTask, Task
+
+__all__ = ["Hub"]
+
+_monotonic = time.monotonic
+
+# While tasks are runnable the hub still polls for I/O and timers, but at most
+# this often: polling on every sleep(0) would cost a syscall per switch.
+_BUSY_POLL_INTERVAL = 0.0005
+
+
+class Hub:
+    """The scheduler of one OS thread (see the module docstring)."""
+
+    def __init__(self, backend: str | None = None) -> None:
+        self.loop: Loop = create_loop(backend)
+        self.thread_id = threading.get_ident()
+        self.thread_name = threading.current_thread().name
+        self.runnable: deque = deque()
+        self.greenlet = greenlet(self._run_forever)
+        root_glet = self.greenlet.parent
+        self.root_task = RootTask(self, root_glet)
+        #: The task that receives KeyboardInterrupt and deadlock reports.
+        self.main_task: Any = self.root_task
+        self.tasks: set = set()
+        self._foreign: dict = {}
+        self.external_waits = 0
+        self._idle_thread_ids: Callable[[], set[int]] = _no_idle_threads
+        self.closed = False
+        self.loop.set_exception_handler(self._loop_callback_failed)
+
+    # -- identity ------------------------------------------------------------
+    def in_owner_thread(self) -> bool:
+        """Whether the caller runs on the thread that owns this hub."""
+        return threading.get_ident() == self.thread_id
+
+    def current_task(self) -> Any:
+        """The task running now (a RootTask for the thread's main greenlet)."""
+        g = getcurrent()
+        if type(g) is Task or isinstance(g, Task):
+            return g
+        if g is self.root_task.glet:
+            return self.root_task
+        if g is self.greenlet:
+            raise RuntimeError("zio: blocking operations cannot run inside the hub (an event-loop callback)")
+        if threading.get_ident() != self.thread_id:
+            raise WrongThreadError(
+                f"this zio hub belongs to thread {self.thread_name!r}; "
+                f"it cannot be used from thread {threading.current_thread().name!r}"
+            )
+        # A greenlet zio did not create (user code calling greenlet directly):
+        # give it a task identity so it can block and be cancelled.
+        task = self._foreign.get(g)
+        if task is None:
+            task = self._foreign[g] = RootTask(self, g, name=f"greenlet-{id(g):#x}")
+        return task
+
+    # -- spawning ------------------------------------------------------------
+    def spawn(
+        self,
+        fn: Callable[..., Any],
+        args: tuple = (),
+        kwargs: dict | None = None,
+        *,
+        name: str | None = None,
+        parent_scope: CancelScope | None = None,
+        group: Any = None,
+    ) -> Task:
+        """Create a task running ``fn(*args, **kwargs)`` and make it runnable."""
+        if self.closed:
+            raise RuntimeError("zio: cannot spawn on a closed hub")
+        if threading.get_ident() != self.thread_id:
+            raise WrongThreadError(
+                f"zio.spawn() called from thread {threading.current_thread().name!r} on the hub of "
+                f"thread {self.thread_name!r}; each thread spawns on its own hub"
+            )
+        task = Task(self, fn, args, kwargs or {}, name, parent_scope, group)
+        self.tasks.add(task)
+        self.runnable.append(task)
+        return task
+
+    def task_finished(self, task: Task) -> None:
+        """Called by a task as its last act: wake joiners, tell its group."""
+        task._status = DONE
+        self.tasks.discard(task)
+        joiners = task._joiners
+        if joiners:
+            task._joiners = None
+            for joiner in joiners:
+                if joiner._parked:
+                    self.unpark(joiner, None)
+        group = task._group
+        if group is not None:
+            group._child_done(task)
+
+    # -- the two traps ---------------------------------------------------------
+    def park(self, abort: Callable[[], Any] | None, waiting_for: Any = None) -> Any:
+        """Suspend the current task until :meth:`unpark`; return the value it gets.
+
+        ``abort()`` is called at most once if cancellation (or a deadlock or
+        KeyboardInterrupt report) arrives first; it must undo the wait's
+        registration and return anything but ``False``.  Returning ``False``
+        means the operation already completed: the task stays parked until its
+        unpark, and the cancel is delivered at its next blocking call.  With
+        ``abort=None`` the wait cannot be cancelled.
+        """
+        g = getcurrent()
+        task = g if isinstance(g, Task) else self.current_task()
+        if abort is not None:
+            if task._ki_pending:
+                self._raise_pending(task, abort)
+            scope = task._scope
+            # Fast path: walk the scope chain inline (no cancellation usually).
+            while scope is not None:
+                if scope._cancel_called:
+                    self._raise_pending(task, abort)
+                    break
+                if scope._shield:
+                    break
+                scope = scope._parent
+        task._abort = abort
+        task._waiting_for = waiting_for
+        task._parked = True
+        self.greenlet.switch()
+        exc = task._resume_exc
+        if exc is not None:
+            task._resume_exc = None
+            raise exc
+        value = task._resume_value
+        task._resume_value = None
+        return value
+
+    def _raise_pending(self, task: Any, abort: Callable[[], Any]) -> None:
+        """Raise a pending KeyboardInterrupt or Cancelled instead of parking."""
+        if task._ki_pending:
+            if abort() is not False:
+                task._ki_pending = False
+                raise KeyboardInterrupt
+            return
+        origin = cancel_origin(task)
+        if origin is not None and abort() is not False:
+            raise make_cancelled(task, origin)
+
+    def unpark(self, task: Any, value: Any = None, exc: BaseException | None = None) -> None:
+        """Make a parked task runnable; its park() returns ``value`` or raises ``exc``."""
+        if not task._parked:
+            raise RuntimeError(f"zio: unpark() of task {task.name!r}, which is not parked")
+        task._parked = False
+        task._abort = None
+        task._resume_value = value
+        task._resume_exc = exc
+        self.runnable.append(task)
+
+    def unpark_threadsafe(self, task: Any, value: Any = None) -> None:
+        """Unpark from any thread (through the loop's thread-safe wakeup)."""
+        if threading.get_ident() == self.thread_id:
+            self.unpark(task, value)
+        else:
+            self.loop.call_soon_threadsafe(self.unpark, task, value)
+
+    def try_abort(self, task: Any, exc: BaseException | None = None) -> bool:
+        """Abort ``task``'s park for cancellation (or with ``exc``); True if it was woken."""
+        abort = task._abort
+        if abort is None or not task._parked:
+            return False
+        if exc is None:
+            origin = cancel_origin(task)
+            if origin is None:
+                return False
+        task._abort = None
+        if abort() is False:
+            return False
+        if exc is None:
+            exc = make_cancelled(task, origin)
+        self.unpark(task, None, exc)
+        return True
+
+    def checkpoint(self) -> None:
+        """Yield to other tasks, then deliver pending cancellation.
+
+        The task is queued as runnable rather than parked, so a cancel that
+        arrives meanwhile has nothing to abort; it is raised on resumption.
+        """
+        g = getcurrent()
+        task = g if isinstance(g, Task) else self.current_task()
+        self.runnable.append(task)
+        self.greenlet.switch()
+        if task._ki_pending:
+            task._ki_pending = False
+            raise KeyboardInterrupt
+        scope = task._scope
+        while scope is not None:
+            if scope._cancel_called:
+                origin = cancel_origin(task)
+                if origin is not None:
+                    raise make_cancelled(task, origin)
+                return
+            if scope._shield:
+                return
+            scope = scope._parent
+
+    def describe_wait(self, task: Any) -> str:
+        """Human-readable description of what a parked task waits for."""
+        what = task._waiting_for
+        if what is None:
+            return "an unnamed wait"
+        if callable(what):
+            try:
+                return str(what())
+            except Exception as exc:  # noqa: BLE001 - diagnostic only
+                return f"<wait description failed: {exc!r}>"
+        return str(what)
+
+    # -- joining --------------------------------------------------------------
+    def join_task(self, task: Task, timeout: float | None) -> None:
+        """Park until ``task`` is done (a checkpoint even if it already is)."""
+        me = self.current_task()
+        if task is me:
+            raise RuntimeError(f"task {task.name!r} cannot join itself")
+        if task._hub is not self:
+            raise WrongThreadError(f"task {task.name!r} belongs to another thread's hub; join it there")
+        if task._status == DONE:
+            self.checkpoint()
+            return
+        if timeout is not None:
+            from .cancel import fail_after
+
+            with fail_after(timeout):
+                self._join_wait(me, task)
+        else:
+            self._join_wait(me, task)
+
+    def _join_wait(self, me: Any, task: Task) -> None:
+        while task._status != DONE:
+            if task._joiners is None:
+                task._joiners = []
+            task._joiners.append(me)
+
+            def abort(me: Any = me, task: Task = task) -> bool:
+                if task._joiners is not None and me in task._joiners:
+                    task._joiners.remove(me)
+                return True
+
+            self.park(abort, lambda task=task: f"join() of task {task.name!r} ({task.waiting_for or 'runnable'})")
+
+    # -- the loop ---------------------------------------------------------------
+    def _run_forever(self) -> None:
+        loop = self.loop
+        runnable = self.runnable
+        run_once = loop.run_once
+        last_poll = 0.0
+        while True:
+            if runnable:
+                now = _monotonic()
+                if now - last_poll >= _BUSY_POLL_INTERVAL:
+                    run_once(0.0)
+                    last_poll = now
+            else:
+                if not loop.has_external_sources() and not self.external_waits:
+                    self._check_deadlock()
+                if not runnable:
+                    run_once(None)
+                last_poll = _monotonic()
+            for _ in range(len(runnable)):
+                runnable.popleft().switch()
+
+    def _check_deadlock(self) -> None:
+        """Nothing in this hub can make progress; if nothing outside can either, say so."""
+        if not self._certainly_stuck():
+            return
+        target = self.main_task
+        if not getattr(target, "_parked", False):
+            target = self.root_task if self.root_task._parked else next((t for t in self.tasks if t._parked), None)
+        if target is None:
+            return
+        self._deliver_forced(target, DeadlockError(self._deadlock_message(target)))
+
+    def _deliver_forced(self, task: Any, exc: BaseException) -> None:
+        abort = task._abort
+        task._abort = None
+        if abort is not None:
+            abort()
+        self.unpark(task, None, exc)
+
+    def _certainly_stuck(self) -> bool:
+        others = set(sys._current_frames()) - {self.thread_id} - self._idle_thread_ids()
+        if others:
+            return False  # another thread may still set an Event or send on a channel
+        if threading.get_ident() == threading.main_thread().ident:
+            import signal
+
+            for signum in signal.valid_signals():
+                try:
+                    handler = signal.getsignal(signum)
+                except (ValueError, OSError):
+                    continue
+                if callable(handler) and handler is not signal.default_int_handler:
+                    return False  # a Python signal handler could wake someone
+        return True
+
+    def _deadlock_message(self, target: Any) -> str:
+        lines = [
+            f"zio: deadlock: task {target.name!r} waits for {self.describe_wait(target)}, "
+            "and nothing can ever wake it: no other task is runnable, no fd or timer is "
+            "watched, no thread-pool job is pending and no other thread is running."
+        ]
+        others = [t for t in list(self.tasks) + [self.root_task] if t is not target and t._parked]
+        if others:
+            lines.append("Other parked tasks:")
+            for t in others[:20]:
+                lines.append(f"  {t.name!r} waits for {self.describe_wait(t)}")
+            if len(others) > 20:
+                lines.append(f"  ... and {len(others) - 20} more")
+        return "\n".join(lines)
+
+    def _loop_callback_failed(self, exc: BaseException, callback: Any) -> None:
+        from .excepthook import report_callback_error
+
+        report_callback_error(self, exc, callback)
+
+    def set_idle_thread_provider(self, provider: Callable[[], set[int]]) -> None:
+        """Tell the deadlock check which other threads are idle zio workers (cannot wake anyone)."""
+        self._idle_thread_ids = provider
+
+    # -- KeyboardInterrupt ------------------------------------------------------
+    def deliver_keyboard_interrupt(self) -> None:
+        """Hand a KeyboardInterrupt to the main task at its blocking point."""
+        task = self.main_task
+        if task is None or (isinstance(task, Task) and task._status == DONE):
+            task = self.root_task
+        if task._parked and task._abort is not None:
+            abort = task._abort
+            task._abort = None
+            if abort() is not False:
+                self.unpark(task, None, KeyboardInterrupt())
+                return
+        task._ki_pending = True
+
+    # -- shutdown ---------------------------------------------------------------
+    def close(self) -> None:
+        """Close the loop.  Tasks still alive are abandoned (zio.run cancels them first)."""
+        if not self.closed:
+            self.closed = True
+            self.loop.close()
+
+    def report_misnesting(self, task: Any, leaked: Any) -> None:
+        """A task finished with a scope or group still open: report it loudly."""
+        from .excepthook import report_callback_error
+
+        report_callback_error(
+            self,
+            RuntimeError(f"task {task.name!r} finished with {leaked!r} still open (a scope was entered without 'with')"),
+            task,
+        )
+
+    def __repr__(self) -> str:
+        return f"<zio.Hub thread={self.thread_name!r} backend={self.loop.name} tasks={len(self.tasks)}>"
+
+
+def _no_idle_threads() -> set[int]:
+    return set()
+
+
+__all__ += ["Cancelled"]

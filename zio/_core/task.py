@@ -1,0 +1,252 @@
+"""Tasks: fibers with a result, a name and a root cancel scope.
+
+A :class:`Task` *is* a greenlet (a subclass), so a fiber costs one object
+plus its cancel scope.  The thread's original greenlet (the code that was
+running before any hub existed, e.g. a patched program's main line) gets a
+:class:`RootTask` stand-in so it can block, be cancelled and be named like
+any other task.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any, Callable
+
+from greenlet import greenlet
+
+from .cancel import CancelScope
+from .errors import Cancelled
+
+__all__ = ["RootTask", "Task"]
+
+_ids = itertools.count(1)
+
+NEW, RUNNING, DONE = 0, 1, 2
+
+
+class _TaskState:
+    """Fields shared by :class:`Task` and :class:`RootTask` (documented on Task)."""
+
+    __slots__ = ()
+
+    def _init_state(self, hub: Any, name: str | None) -> None:
+        self.id = next(_ids)
+        self.name = name if name is not None else f"Task-{self.id}"
+        self._hub = hub
+        self._scope: CancelScope | None = None
+        self._root_scope = CancelScope()
+        self._abort: Any = None
+        self._parked = False
+        self._waiting_for: Any = None
+        self._resume_value: Any = None
+        self._resume_exc: BaseException | None = None
+        self._ki_pending = False
+        self._joiners: list | None = None
+        self.locals: dict | None = None
+
+
+class Task(greenlet, _TaskState):
+    """A fiber started by :func:`zio.spawn` or :meth:`zio.Group.spawn`.
+
+    ``join()`` waits for it and returns its result or re-raises its
+    exception; ``cancel()`` cancels its root scope.  An exception nobody
+    retrieves is reported through :func:`zio.set_task_excepthook`'s hook.
+    """
+
+    __slots__ = (
+        "id",
+        "name",
+        "_hub",
+        "_scope",
+        "_root_scope",
+        "_abort",
+        "_parked",
+        "_waiting_for",
+        "_resume_value",
+        "_resume_exc",
+        "_ki_pending",
+        "_joiners",
+        "locals",
+        "_fn",
+        "_args",
+        "_kwargs",
+        "_status",
+        "_result",
+        "_exc",
+        "_exc_retrieved",
+        "_group",
+        "_was_cancelled",
+    )
+
+    def __init__(
+        self,
+        hub: Any,
+        fn: Callable[..., Any],
+        args: tuple,
+        kwargs: dict,
+        name: str | None,
+        parent_scope: CancelScope | None,
+        group: Any = None,
+    ) -> None:
+        greenlet.__init__(self, None, hub.greenlet)
+        self._init_state(hub, name if name is not None else None)
+        if name is None:
+            self.name = f"{getattr(fn, '__qualname__', 'task')}-{self.id}"
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        self._status = NEW
+        self._result: Any = None
+        self._exc: BaseException | None = None
+        self._exc_retrieved = False
+        self._group = group
+        self._was_cancelled = False
+        self._root_scope._attach(hub, self, parent_scope)
+        self._scope = self._root_scope
+
+    # greenlet entry point
+    def run(self) -> None:  # noqa: D102 - greenlet protocol
+        self._status = RUNNING
+        fn, args, kwargs = self._fn, self._args, self._kwargs
+        self._fn = self._args = self._kwargs = None  # type: ignore[assignment]
+        hub = self._hub
+        try:
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                if self._scope is not self._root_scope:
+                    leaked = self._scope
+                    self._scope = self._root_scope
+                    hub.report_misnesting(self, leaked)
+                self._root_scope._detach()
+        except Cancelled as exc:
+            self._was_cancelled = True
+            self._exc = exc
+            self._exc_retrieved = True  # being cancelled is not an error to report
+            hub.task_finished(self)
+        except BaseException as exc:  # noqa: BLE001 - stored and re-raised by join()
+            # Drop this frame from the traceback: it references the task,
+            # which would make a cycle and delay the unretrieved-error report.
+            if exc.__traceback__ is not None:
+                exc.__traceback__ = exc.__traceback__.tb_next
+            self._exc = exc
+            hub.task_finished(self)
+        else:
+            self._result = result
+            hub.task_finished(self)
+
+    # -- public API --------------------------------------------------------
+    def done(self) -> bool:
+        """Whether the task has finished (returned, raised or was cancelled)."""
+        return self._status == DONE
+
+    def cancelled(self) -> bool:
+        """Whether the task ended because it was cancelled."""
+        return self._status == DONE and self._was_cancelled
+
+    def cancel(self, reason: str = "") -> None:
+        """Cancel the task's root scope: its next (or current) blocking call raises Cancelled."""
+        self._root_scope.cancel(reason or f"Task.cancel() of {self.name!r}")
+
+    def exception(self) -> BaseException | None:
+        """The exception the task ended with (None if it returned). Raises if not done."""
+        if self._status != DONE:
+            raise RuntimeError(f"task {self.name!r} has not finished")
+        self._exc_retrieved = True
+        return self._exc
+
+    def result(self) -> Any:
+        """The task's return value, re-raising its exception. Raises if not done."""
+        if self._status != DONE:
+            raise RuntimeError(f"task {self.name!r} has not finished")
+        return self._outcome()
+
+    def _outcome(self) -> Any:
+        exc = self._exc
+        if exc is None:
+            return self._result
+        self._exc_retrieved = True
+        if self._was_cancelled:
+            raise Cancelled(f"task {self.name!r} was cancelled") from exc
+        raise exc
+
+    def join(self, timeout: float | None = None) -> Any:
+        """Wait for the task; return its result or re-raise its exception.
+
+        With ``timeout``, raise ``TimeoutError`` if it has not finished in time
+        (the task keeps running).  Joining a cancelled task raises Cancelled.
+        A checkpoint.
+        """
+        self._hub.join_task(self, timeout)
+        return self._outcome()
+
+    @property
+    def waiting_for(self) -> str | None:
+        """What the task is parked on, or None if it is runnable or done."""
+        return self._hub.describe_wait(self) if self._parked else None
+
+    def __repr__(self) -> str:
+        state = ("new", "running", "done")[self._status]
+        if self._parked:
+            state = f"parked on {self._hub.describe_wait(self)}"
+        return f"<zio.Task {self.name!r} {state}>"
+
+    def __del__(self) -> None:
+        if self._status == DONE and self._exc is not None and not self._exc_retrieved:
+            self._exc_retrieved = True
+            from .excepthook import report_unretrieved
+
+            report_unretrieved(self, self._exc)
+
+
+class RootTask(_TaskState):
+    """The task identity of a thread's original greenlet (see module docs)."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "_hub",
+        "_scope",
+        "_root_scope",
+        "_abort",
+        "_parked",
+        "_waiting_for",
+        "_resume_value",
+        "_resume_exc",
+        "_ki_pending",
+        "_joiners",
+        "locals",
+        "glet",
+        "switch",
+        "throw",
+        "__weakref__",
+    )
+
+    def __init__(self, hub: Any, glet: greenlet, name: str | None = None) -> None:
+        self._init_state(hub, name or f"root:{threading.current_thread().name}")
+        self.glet = glet
+        self.switch = glet.switch
+        self.throw = glet.throw
+        self._root_scope._attach(hub, self, None)
+        self._scope = self._root_scope
+
+    def done(self) -> bool:
+        """A root task never finishes while its thread runs."""
+        return False
+
+    def cancelled(self) -> bool:
+        """Root tasks are never finished, hence never cancelled-and-done."""
+        return False
+
+    def cancel(self, reason: str = "") -> None:
+        """Cancel the root scope: every blocking call on this thread raises Cancelled."""
+        self._root_scope.cancel(reason or f"cancel() of {self.name!r}")
+
+    @property
+    def waiting_for(self) -> str | None:
+        """What the task is parked on, or None."""
+        return self._hub.describe_wait(self) if self._parked else None
+
+    def __repr__(self) -> str:
+        return f"<zio.RootTask {self.name!r}{' parked' if self._parked else ''}>"

@@ -1,0 +1,68 @@
+"""The self-wakeup channel that lets another thread interrupt a blocked poll.
+
+Linux gets an eventfd (one fd, a counter that never fills); elsewhere a
+non-blocking socket pair stands in.  Wakeups are coalesced by the loop, so at
+most one byte/count is outstanding at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+__all__ = ["Waker"]
+
+
+class Waker:
+    """A readable fd that :meth:`wake` makes ready from any thread."""
+
+    __slots__ = ("fileno", "_write_fd", "_sock_pair", "_eventfd")
+
+    def __init__(self) -> None:
+        self._sock_pair = None
+        self._eventfd = hasattr(os, "eventfd")
+        if self._eventfd:
+            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            self.fileno = fd
+            self._write_fd = fd
+        else:
+            reader, writer = socket.socketpair()
+            reader.setblocking(False)
+            writer.setblocking(False)
+            self._sock_pair = (reader, writer)
+            self.fileno = reader.fileno()
+            self._write_fd = writer.fileno()
+
+    def wake(self) -> None:
+        """Make the read end ready.  Safe from any thread and from signal context."""
+        try:
+            if self._eventfd:
+                os.eventfd_write(self._write_fd, 1)
+            else:
+                os.write(self._write_fd, b"\0")
+        except (BlockingIOError, InterruptedError):
+            pass  # already full of wakeups: the reader will see one
+        except OSError:
+            pass  # closed during interpreter shutdown; nobody is waiting any more
+
+    def drain(self) -> None:
+        """Consume pending wakeups so the fd stops being ready."""
+        try:
+            if self._eventfd:
+                os.eventfd_read(self.fileno)
+            else:
+                while os.read(self.fileno, 4096):
+                    pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def close(self) -> None:
+        """Release the fds."""
+        if self._sock_pair is not None:
+            for sock in self._sock_pair:
+                sock.close()
+            self._sock_pair = None
+        elif self.fileno >= 0:
+            os.close(self.fileno)
+        self.fileno = -1
+        self._write_fd = -1
