@@ -26,7 +26,7 @@ _INTERNAL_PREFIXES = ("zio.loop", "zio._core", "zio.sync")
 def _task_base_code() -> Any:
     from .task import Task
 
-    return Task.run.__code__
+    return Task._run_body.__code__
 
 
 def _protected(frame: FrameType | None) -> bool:

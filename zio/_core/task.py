@@ -1,19 +1,23 @@
 """Tasks: fibers with a result, a name and a root cancel scope.
 
-A :class:`Task` *is* a greenlet (a subclass), so a fiber costs one object
-plus its cancel scope.  The thread's original greenlet (the code that was
-running before any hub existed, e.g. a patched program's main line) gets a
+A :class:`Task` runs on a pooled worker greenlet: creating a greenlet and
+its first switch cost more than everything else in a spawn (the interpreter
+allocates a fresh frame stack for it), so finished workers wait in the hub
+for the next task instead of dying.  Fiber identity is therefore the Task,
+never the greenlet.  The thread's original greenlet (the code that ran
+before any hub existed, e.g. a patched program's main line) gets a
 :class:`RootTask` stand-in so it can block, be cancelled and be named like
 any other task.
 """
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import threading
 from typing import Any, Callable
 
-from greenlet import greenlet
+from greenlet import getcurrent, greenlet
 
 from .cancel import CancelScope
 from .errors import Cancelled
@@ -30,9 +34,24 @@ class _TaskState:
 
     __slots__ = ()
 
+    @property
+    def name(self) -> str:
+        """The task's name (settable); defaults to the function's qualified name and the task id."""
+        name = self._name
+        if name is None:
+            name = self._name = self._default_name()
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
+
+    def _default_name(self) -> str:
+        return f"Task-{self.id}"
+
     def _init_state(self, hub: Any, name: str | None) -> None:
         self.id = next(_ids)
-        self.name = name if name is not None else f"Task-{self.id}"
+        self._name = name
         self._hub = hub
         self._scope: CancelScope | None = None
         self._root_scope = CancelScope()
@@ -46,7 +65,34 @@ class _TaskState:
         self.locals: dict | None = None
 
 
-class Task(greenlet, _TaskState):
+class _Worker(greenlet):
+    """A pooled greenlet that runs one task after another."""
+
+    __slots__ = ("_zio_task",)
+
+
+#: Idle workers kept per hub; beyond this, finished workers exit.
+MAX_IDLE_WORKERS = 1024
+
+
+def _worker_main(task: "Task") -> None:
+    me = getcurrent()
+    while True:
+        me.gr_context = task._context
+        task._run_body()
+        hub = task._hub
+        task = None  # type: ignore[assignment]  # drop the reference while idle
+        me._zio_task = None
+        me.gr_context = None
+        idle = hub._idle_workers
+        if len(idle) >= MAX_IDLE_WORKERS or hub.closed:
+            return
+        idle.append(me)
+        # Wait for Task._start to hand us the next task.
+        task = hub.greenlet.switch()
+
+
+class Task(_TaskState):
     """A fiber started by :func:`zio.spawn` or :meth:`zio.Group.spawn`.
 
     ``join()`` waits for it and returns its result or re-raises its
@@ -56,7 +102,7 @@ class Task(greenlet, _TaskState):
 
     __slots__ = (
         "id",
-        "name",
+        "_name",
         "_hub",
         "_scope",
         "_root_scope",
@@ -77,6 +123,10 @@ class Task(greenlet, _TaskState):
         "_exc_retrieved",
         "_group",
         "_was_cancelled",
+        "_glet",
+        "_context",
+        "switch",
+        "__weakref__",
     )
 
     def __init__(
@@ -89,10 +139,7 @@ class Task(greenlet, _TaskState):
         parent_scope: CancelScope | None,
         group: Any = None,
     ) -> None:
-        greenlet.__init__(self, None, hub.greenlet)
-        self._init_state(hub, name if name is not None else None)
-        if name is None:
-            self.name = f"{getattr(fn, '__qualname__', 'task')}-{self.id}"
+        self._init_state(hub, name)
         self._fn = fn
         self._args = args
         self._kwargs = kwargs
@@ -104,12 +151,33 @@ class Task(greenlet, _TaskState):
         self._was_cancelled = False
         self._root_scope._attach(hub, self, parent_scope)
         self._scope = self._root_scope
+        self._glet: greenlet | None = None
+        # Like asyncio and trio: a task sees the context of the code that spawned it.
+        self._context = contextvars.copy_context()
+        # The scheduler calls task.switch(); until the task has a worker that
+        # starts it, afterwards it is the worker's own switch.
+        self.switch = self._start
 
-    # greenlet entry point
-    def run(self) -> None:  # noqa: D102 - greenlet protocol
+    def _default_name(self) -> str:
+        fn = self._fn
+        if fn is None:
+            return f"Task-{self.id}"
+        return f"{getattr(fn, '__qualname__', type(fn).__name__)}-{self.id}"
+
+    def _start(self) -> None:
+        hub = self._hub
+        idle = hub._idle_workers
+        worker = idle.pop() if idle else _Worker(_worker_main, hub.greenlet)
+        worker._zio_task = self
+        self._glet = worker
+        self.switch = worker.switch
+        worker.switch(self)
+
+    def _run_body(self) -> None:
         self._status = RUNNING
         fn, args, kwargs = self._fn, self._args, self._kwargs
-        self._fn = self._args = self._kwargs = None  # type: ignore[assignment]
+        # Keep _fn (for the default name); drop the arguments early.
+        self._args = self._kwargs = None  # type: ignore[assignment]
         hub = self._hub
         try:
             try:
@@ -135,6 +203,8 @@ class Task(greenlet, _TaskState):
         else:
             self._result = result
             hub.task_finished(self)
+        self._glet = None
+        self.switch = _finished_switch
 
     # -- public API --------------------------------------------------------
     def done(self) -> bool:
@@ -200,12 +270,16 @@ class Task(greenlet, _TaskState):
             report_unretrieved(self, self._exc)
 
 
+def _finished_switch() -> None:
+    raise RuntimeError("zio: a finished task was scheduled to run")
+
+
 class RootTask(_TaskState):
     """The task identity of a thread's original greenlet (see module docs)."""
 
     __slots__ = (
         "id",
-        "name",
+        "_name",
         "_hub",
         "_scope",
         "_root_scope",
@@ -228,6 +302,7 @@ class RootTask(_TaskState):
         self.glet = glet
         self.switch = glet.switch
         self.throw = glet.throw
+        glet._zio_task = self
         self._root_scope._attach(hub, self, None)
         self._scope = self._root_scope
 

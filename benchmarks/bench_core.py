@@ -1,0 +1,226 @@
+"""Core runtime benchmarks: zio vs gevent, same run, fresh process per measurement.
+
+Usage: ``python benchmarks/bench_core.py [--repeats 5]``
+
+Scenarios (from issue 2): spawn+join of 100k tasks, 100k ping-pong switches
+between two fibers, 100k ``sleep(0)``, 10k fibers each sleeping a random
+0-10 ms (wall time and timer lateness p50/p99), and RSS per idle fiber with
+100k fibers parked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _harness import emit, print_table, run_matrix  # noqa: E402
+
+N_SPAWN = 100_000
+N_PINGPONG = 100_000
+N_SLEEP0 = 100_000
+N_TIMERS = 10_000
+N_IDLE = 100_000
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# -- zio --------------------------------------------------------------------
+def zio_scenario(name: str) -> None:
+    import zio
+    from zio._core._state import get_hub
+
+    def spawn_join() -> None:
+        def noop() -> None:
+            pass
+
+        t0 = time.perf_counter()
+        tasks = [zio.spawn(noop) for _ in range(N_SPAWN)]
+        for t in tasks:
+            t.join()
+        emit(us_per_op=(time.perf_counter() - t0) / N_SPAWN * 1e6)
+
+    def ping_pong() -> None:
+        hub = get_hub()
+        state: dict = {}
+
+        def pong() -> None:
+            me = hub.current_task()
+            state["pong"] = me
+            for _ in range(N_PINGPONG):
+                hub.park(None, "ping")
+                hub.unpark(state["ping"])
+
+        def ping() -> None:
+            me = hub.current_task()
+            state["ping"] = me
+            t0 = time.perf_counter()
+            for _ in range(N_PINGPONG):
+                hub.unpark(state["pong"])
+                hub.park(None, "pong")
+            emit(us_per_op=(time.perf_counter() - t0) / N_PINGPONG * 1e6)
+
+        p = zio.spawn(pong)
+        zio.sleep(0)
+        q = zio.spawn(ping)
+        q.join()
+        p.join()
+
+    def sleep0() -> None:
+        t0 = time.perf_counter()
+        for _ in range(N_SLEEP0):
+            zio.sleep(0)
+        emit(us_per_op=(time.perf_counter() - t0) / N_SLEEP0 * 1e6)
+
+    def timers() -> None:
+        rng = random.Random(1)
+        late: list[float] = []
+
+        def sleeper(delay: float) -> None:
+            start = time.monotonic()
+            zio.sleep(delay)
+            late.append((time.monotonic() - start - delay) * 1e3)
+
+        t0 = time.perf_counter()
+        with zio.Group() as g:
+            for _ in range(N_TIMERS):
+                g.spawn(sleeper, rng.uniform(0, 0.010))
+        emit(wall_ms=(time.perf_counter() - t0) * 1e3, late_p50_ms=_percentile(late, 0.5), late_p99_ms=_percentile(late, 0.99))
+
+    def idle_rss() -> None:
+        import gc
+
+        gc.collect()
+        before = _rss()
+        tasks = [zio.spawn(zio.sleep_forever) for _ in range(N_IDLE)]
+        zio.sleep(0)
+        zio.sleep(0)
+        after = _rss()
+        emit(bytes_per_fiber=(after - before) / N_IDLE)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            try:
+                t.join()
+            except zio.Cancelled:
+                pass
+
+    fns = {"spawn_join": spawn_join, "ping_pong": ping_pong, "sleep0": sleep0, "timers": timers, "idle_rss": idle_rss}
+    zio.run(fns[name])
+
+
+# -- gevent -----------------------------------------------------------------
+def gevent_scenario(name: str) -> None:
+    import gevent
+
+    def spawn_join() -> None:
+        def noop() -> None:
+            pass
+
+        t0 = time.perf_counter()
+        tasks = [gevent.spawn(noop) for _ in range(N_SPAWN)]
+        for t in tasks:
+            t.join()
+        emit(us_per_op=(time.perf_counter() - t0) / N_SPAWN * 1e6)
+
+    def ping_pong() -> None:
+        # gevent's lowest-level park/unpark pair, the one its Event uses:
+        # schedule the peer's switch on the loop, then switch to the hub.
+        hub = gevent.get_hub()
+        run_callback = hub.loop.run_callback
+        state: dict = {}
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                hub.switch()
+                run_callback(state["ping"].switch)
+
+        def ping() -> None:
+            t0 = time.perf_counter()
+            for _ in range(N_PINGPONG):
+                run_callback(state["pong"].switch)
+                hub.switch()
+            emit(us_per_op=(time.perf_counter() - t0) / N_PINGPONG * 1e6)
+
+        p = state["pong"] = gevent.spawn(pong)
+        gevent.sleep(0)
+        q = state["ping"] = gevent.spawn(ping)
+        gevent.joinall([p, q])
+
+    def sleep0() -> None:
+        t0 = time.perf_counter()
+        for _ in range(N_SLEEP0):
+            gevent.sleep(0)
+        emit(us_per_op=(time.perf_counter() - t0) / N_SLEEP0 * 1e6)
+
+    def timers() -> None:
+        rng = random.Random(1)
+        late: list[float] = []
+
+        def sleeper(delay: float) -> None:
+            start = time.monotonic()
+            gevent.sleep(delay)
+            late.append((time.monotonic() - start - delay) * 1e3)
+
+        t0 = time.perf_counter()
+        gevent.joinall([gevent.spawn(sleeper, rng.uniform(0, 0.010)) for _ in range(N_TIMERS)])
+        emit(wall_ms=(time.perf_counter() - t0) * 1e3, late_p50_ms=_percentile(late, 0.5), late_p99_ms=_percentile(late, 0.99))
+
+    def idle_rss() -> None:
+        import gc
+
+        from gevent.event import Event
+
+        gc.collect()
+        ev = Event()
+        before = _rss()
+        tasks = [gevent.spawn(ev.wait) for _ in range(N_IDLE)]
+        gevent.sleep(0)
+        gevent.sleep(0)
+        after = _rss()
+        emit(bytes_per_fiber=(after - before) / N_IDLE)
+        ev.set()
+        gevent.joinall(tasks)
+
+    {"spawn_join": spawn_join, "ping_pong": ping_pong, "sleep0": sleep0, "timers": timers, "idle_rss": idle_rss}[name]()
+
+
+SCENARIOS = ["spawn_join", "ping_pong", "sleep0", "timers", "idle_rss"]
+METRICS = {
+    "us_per_op": "µs",
+    "wall_ms": "ms",
+    "late_p50_ms": "ms",
+    "late_p99_ms": "ms",
+    "bytes_per_fiber": "B",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "SCENARIO"))
+    parser.add_argument("--only", nargs="*", default=SCENARIOS)
+    args = parser.parse_args()
+    if args.child:
+        library, scenario = args.child
+        (zio_scenario if library == "zio" else gevent_scenario)(scenario)
+        return
+    medians = run_matrix(os.path.abspath(__file__), ["zio", "gevent"], args.only, args.repeats)
+    print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
+    print_table(medians, args.only, METRICS)
+
+
+if __name__ == "__main__":
+    main()
