@@ -133,7 +133,10 @@ def _on_ready(error: OSError | None, hub: Any, rec: _FdWaiters, kind: int) -> No
     woken = waiters[:]
     waiters.clear()
     for task in woken:
-        hub.unpark(task)
+        # A task waiting on several fds at once (select/poll) may already have
+        # been woken by another fd in this same loop iteration.
+        if task._parked:
+            hub.unpark(task)
     if not rec.persistent:
         _disarm(hub, rec, kind)
 
