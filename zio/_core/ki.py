@@ -48,7 +48,8 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
     main = hub.main_task
     current = getcurrent()
-    main_glet = getattr(main, "glet", main)
+    # A RootTask is bound to its greenlet; a Task to whichever pooled worker runs it.
+    main_glet = getattr(main, "glet", None) or getattr(main, "_glet", None)
     if current is main_glet and not _protected(frame):
         raise KeyboardInterrupt
     # The hub may be blocked in its poll: wake it to deliver.

@@ -56,8 +56,18 @@ class Waker:
         except (BlockingIOError, InterruptedError):
             pass
 
+    def __del__(self) -> None:
+        # A hub created lazily by a short-lived thread is never closed
+        # explicitly; do not leak its wakeup fd.
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def close(self) -> None:
-        """Release the fds."""
+        """Release the fds.  Idempotent."""
+        if self.fileno < 0:
+            return
         if self._sock_pair is not None:
             for sock in self._sock_pair:
                 sock.close()
