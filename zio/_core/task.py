@@ -181,7 +181,19 @@ class Task(_TaskState):
         hub = self._hub
         try:
             try:
-                result = fn(*args, **kwargs)
+                # A plain call of a Python function runs in the same C-level
+                # interpreter loop; fn(*args, **kwargs) recurses into C, and
+                # every parked fiber keeps a copy of that C stack.
+                if kwargs:
+                    result = fn(*args, **kwargs)
+                elif not args:
+                    result = fn()
+                elif len(args) == 1:
+                    result = fn(args[0])
+                elif len(args) == 2:
+                    result = fn(args[0], args[1])
+                else:
+                    result = fn(*args)
             finally:
                 if self._scope is not self._root_scope:
                     leaked = self._scope
