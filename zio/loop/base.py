@@ -155,6 +155,8 @@ class Loop:
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
         """Run ``callback(*args)`` once after ``delay`` seconds."""
+        if delay != delay:  # NaN would poison the heap order
+            raise ValueError("timer delay is NaN")
         return self._timers.push(_monotonic() + delay, callback, args)
 
     # -- fd watching ------------------------------------------------------
@@ -211,11 +213,19 @@ class Loop:
         if rec is None:
             rec = self._fds[fd] = _FdRecord(fd)
         if kind == READ:
+            replacing = rec.reader is not None
             rec.reader, rec.reader_args = callback, args
         else:
+            replacing = rec.writer is not None
             rec.writer, rec.writer_args = callback, args
         new_mask = rec.mask | kind
-        if new_mask != rec.mask and fd not in self._always_ready:
+        if fd in self._always_ready:
+            rec.mask = new_mask
+            return
+        # Replacing a watcher re-syncs the backend as well: the fd may have
+        # been closed and its number reused without notify_closing, and epoll
+        # silently dropped the old file's registration when it was closed.
+        if new_mask != rec.mask or replacing:
             try:
                 if rec.mask:
                     self._modify(fd, new_mask)
@@ -230,11 +240,13 @@ class Loop:
                     rec.reader, rec.reader_args = None, ()
                 else:
                     rec.writer, rec.writer_args = None, ()
-                if rec.mask == 0 and rec.reader is None and rec.writer is None:
+                if replacing:
+                    rec.mask &= ~kind
+                if rec.reader is None and rec.writer is None:
                     del self._fds[fd]
+                    if rec.mask:
+                        self._unregister(fd)
                 raise
-            rec.mask = new_mask
-        elif fd in self._always_ready:
             rec.mask = new_mask
 
     def _clear_watcher(self, fd: int, kind: int) -> bool:

@@ -30,7 +30,13 @@ class SelectLoop(Loop):
 
     def _register(self, fd: int, mask: int) -> None:
         if fd >= FD_SETSIZE:
-            raise OSError(errno.EINVAL, f"fd {fd} is too large for the select backend (limit {FD_SETSIZE}); use epoll or poll")
+            raise OSError(
+                errno.EINVAL, f"fd {fd} is too large for the select backend (limit {FD_SETSIZE}); use epoll or poll"
+            )
+        # Check the fd now, like epoll_ctl does: Linux's select() ignores set
+        # bits beyond the process's fd table and hands them back unchanged, so
+        # a never-opened fd number would be reported ready on every call.
+        os.fstat(fd)
         self._modify(fd, mask)
 
     def _modify(self, fd: int, mask: int) -> None:
