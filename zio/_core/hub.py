@@ -9,6 +9,7 @@ undoes the registration.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -54,6 +55,12 @@ class Hub:
         self.external_waits = 0
         self._budget = 0
         self._idle_thread_ids: Callable[[], set[int]] = _no_idle_threads
+        # Testing seams (zio.testing): callbacks run once every task has been
+        # parked for a while, and an optional virtual clock that may jump.
+        # Both stay empty on the default path, which then tests two attributes
+        # before blocking in the poll.
+        self._idle_hooks: list = []
+        self._clock: Any = None
         self.closed = False
         self.loop.set_exception_handler(self._loop_callback_failed)
 
@@ -326,10 +333,13 @@ class Hub:
                         # lateness would grow with the backlog's length.
                         runnable.rotate(woken)
             else:
-                if not loop.has_external_sources() and not self.external_waits:
-                    self._check_deadlock()
-                if not runnable:
-                    run_once(None)
+                if self._idle_hooks or self._clock is not None:
+                    self._run_idle_hooks()
+                else:
+                    if not loop.has_external_sources() and not self.external_waits:
+                        self._check_deadlock()
+                    if not runnable:
+                        run_once(None)
                 last_poll = _monotonic()
             if runnable:
                 # Tasks hand control to each other directly (see park); the hub
@@ -339,6 +349,86 @@ class Hub:
                 # _BUSY_POLL_INTERVAL plus _SWITCH_BUDGET task steps.
                 self._budget = _SWITCH_BUDGET
                 runnable.popleft().switch()
+
+    # -- testing seams (zio.testing) ------------------------------------------
+    def set_clock(self, clock: Any) -> None:
+        """Run this hub's timers and deadlines on ``clock`` (None: the real monotonic clock).
+
+        Besides the methods :meth:`zio.loop.Loop.set_clock` needs, a clock may
+        have an ``autojump_threshold`` attribute (seconds, ``math.inf`` for
+        never) and a ``jump(seconds)`` method: once every task has been parked
+        for ``autojump_threshold`` real seconds, the hub jumps the clock to the
+        next timer deadline.
+        """
+        self.loop.set_clock(clock)
+        self._clock = clock
+
+    @property
+    def clock(self) -> Any:
+        """The clock installed with :meth:`set_clock`, or None."""
+        return self._clock
+
+    def call_when_idle(self, cushion: float, callback: Callable[[], Any]) -> "IdleHook":
+        """Call ``callback()`` (in the hub) once every task has been parked for ``cushion`` real seconds.
+
+        "Parked" means nothing is runnable and a poll for I/O found nothing; the
+        hooks with the smallest cushion fire together, then the tasks they wake
+        run before the next hooks are considered.  Returns a handle whose
+        ``cancel()`` removes the hook.  Used by
+        :func:`zio.testing.wait_all_tasks_blocked`.
+        """
+        if not cushion >= 0:
+            raise ValueError(f"cushion must be a non-negative number of seconds, got {cushion!r}")
+        hook = IdleHook(self, float(cushion), callback)
+        self._idle_hooks.append(hook)
+        self._idle_hooks.sort(key=_hook_key)  # stable: equal cushions fire in arrival order
+        return hook
+
+    def _run_idle_hooks(self) -> None:
+        """The idle step of the loop when idle hooks or a custom clock are present.
+
+        Polls until a task becomes runnable; if none does within the smallest
+        cushion (of the idle hooks and the clock's autojump threshold), fires
+        the hooks with that cushion or jumps the clock to the next deadline.
+        Like trio, a hook wins a tie with the autojump.
+        """
+        loop = self.loop
+        runnable = self.runnable
+        idle_since = _monotonic()
+        while not runnable:
+            hooks = self._idle_hooks
+            cushion = hooks[0].cushion if hooks else math.inf
+            jump = False
+            clock = self._clock
+            if clock is not None:
+                threshold = getattr(clock, "autojump_threshold", math.inf)
+                if threshold < cushion and loop.next_timer_deadline() is not None:
+                    cushion, jump = threshold, True
+            if cushion == math.inf:
+                # Nothing to fire: the ordinary idle step (deadlock check included).
+                if not loop.has_external_sources() and not self.external_waits:
+                    self._check_deadlock()
+                if not runnable:
+                    loop.run_once(None)
+                return
+            remaining = idle_since + cushion - _monotonic()
+            loop.run_once(remaining if remaining > 0.0 else 0.0)
+            if runnable or remaining > 0.0:
+                continue  # woken, or the cushion has not elapsed yet: re-evaluate
+            if jump:
+                deadline = loop.next_timer_deadline()
+                if deadline is not None:
+                    ahead = deadline - clock.time()
+                    if ahead > 0:
+                        clock.jump(ahead)
+                # The next run_once() fires the timer that is now due.
+                idle_since = _monotonic()
+            else:
+                due = [h for h in hooks if h.cushion == cushion]
+                del hooks[: len(due)]
+                for hook in due:
+                    hook._hub = None
+                    loop._run_callback(hook.callback, ())
 
     def _check_deadlock(self) -> None:
         """Nothing in this hub can make progress; if nothing outside can either, say so."""
@@ -435,6 +525,34 @@ class Hub:
 
 def _no_idle_threads() -> set[int]:
     return set()
+
+
+class IdleHook:
+    """A callback registered with :meth:`Hub.call_when_idle`; ``cancel()`` removes it."""
+
+    __slots__ = ("_hub", "cushion", "callback")
+
+    def __init__(self, hub: Hub, cushion: float, callback: Callable[[], Any]) -> None:
+        self._hub: Hub | None = hub
+        self.cushion = cushion
+        self.callback = callback
+
+    def cancel(self) -> bool:
+        """Remove the hook; returns whether it was still pending (False once it fired)."""
+        hub = self._hub
+        if hub is None:
+            return False
+        self._hub = None
+        hub._idle_hooks.remove(self)
+        return True
+
+    def __repr__(self) -> str:
+        state = "pending" if self._hub is not None else "done"
+        return f"<IdleHook cushion={self.cushion} {state} {self.callback!r}>"
+
+
+def _hook_key(hook: IdleHook) -> float:
+    return hook.cushion
 
 
 __all__ += ["Cancelled"]

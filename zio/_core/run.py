@@ -15,13 +15,15 @@ __all__ = ["run"]
 T = TypeVar("T")
 
 
-def run(main: Callable[..., T], *args: Any, backend: str | None = None, **kwargs: Any) -> T:
+def run(main: Callable[..., T], *args: Any, backend: str | None = None, clock: Any = None, **kwargs: Any) -> T:
     """Run ``main(*args, **kwargs)`` in a fiber; return its result or re-raise its exception.
 
     ``backend`` picks the event loop (``"epoll"``, ``"poll"``, ``"select"``,
     ``"kqueue"`` or ``"auto"``; default ``$ZIO_BACKEND`` or auto).  Tasks
     still running when ``main`` returns are cancelled and waited for.
     KeyboardInterrupt is delivered to ``main`` at its blocking point.
+    ``clock`` replaces the monotonic clock for timers and deadlines, e.g. a
+    :class:`zio.testing.MockClock` (the run then gets a hub of its own).
     """
     hub = _state.peek_hub()
     current = getcurrent()
@@ -29,10 +31,12 @@ def run(main: Callable[..., T], *args: Any, backend: str | None = None, **kwargs
         raise RuntimeError("zio.run() cannot be called from inside a running zio task; call the function directly")
     if current.parent is not None and hub is None:
         raise RuntimeError("zio.run() must be called from the thread's main greenlet")
-    own_hub = hub is None or hub.closed or backend is not None or hub.tasks
+    own_hub = hub is None or hub.closed or backend is not None or clock is not None or hub.tasks
     previous = hub
     if own_hub:
         hub = Hub(backend)
+        if clock is not None:
+            hub.set_clock(clock)
         _state.set_hub(hub)
     assert hub is not None
     old_main = hub.main_task
