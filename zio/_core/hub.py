@@ -13,6 +13,7 @@ import math
 import sys
 import threading
 import time
+from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from collections import deque
 from typing import Any, Callable
 
@@ -39,7 +40,7 @@ class Hub:
 
     def __init__(self, backend: str | None = None) -> None:
         self.loop: Loop = create_loop(backend)
-        self.thread_id = threading.get_ident()
+        self.thread_id = _os_thread_ident()
         self.thread_name = threading.current_thread().name
         self.runnable: deque = deque()
         root_glet = getcurrent()
@@ -67,7 +68,7 @@ class Hub:
     # -- identity ------------------------------------------------------------
     def in_owner_thread(self) -> bool:
         """Whether the caller runs on the thread that owns this hub."""
-        return threading.get_ident() == self.thread_id
+        return _os_thread_ident() == self.thread_id
 
     def current_task(self) -> Any:
         """The task running now (a RootTask for the thread's main greenlet)."""
@@ -80,7 +81,7 @@ class Hub:
             return task
         if g is self.greenlet:
             raise RuntimeError("zio: blocking operations cannot run inside the hub (an event-loop callback)")
-        if threading.get_ident() != self.thread_id or task is not None:
+        if _os_thread_ident() != self.thread_id or task is not None:
             raise WrongThreadError(
                 f"this zio hub belongs to thread {self.thread_name!r}; "
                 f"it cannot be used from thread {threading.current_thread().name!r}"
@@ -106,7 +107,7 @@ class Hub:
         """Create a task running ``fn(*args, **kwargs)`` and make it runnable."""
         if self.closed:
             raise RuntimeError("zio: cannot spawn on a closed hub")
-        if threading.get_ident() != self.thread_id:
+        if _os_thread_ident() != self.thread_id:
             raise WrongThreadError(
                 f"zio.spawn() called from thread {threading.current_thread().name!r} on the hub of "
                 f"thread {self.thread_name!r}; each thread spawns on its own hub"
@@ -202,7 +203,7 @@ class Hub:
 
     def unpark_threadsafe(self, task: Any, value: Any = None) -> None:
         """Unpark from any thread (through the loop's thread-safe wakeup)."""
-        if threading.get_ident() == self.thread_id:
+        if _os_thread_ident() == self.thread_id:
             self.unpark(task, value)
         else:
             self.loop.call_soon_threadsafe(self.unpark, task, value)
@@ -452,7 +453,7 @@ class Hub:
         others = set(sys._current_frames()) - {self.thread_id} - self._idle_thread_ids()
         if others:
             return False  # another thread may still set an Event or send on a channel
-        if threading.get_ident() == threading.main_thread().ident:
+        if _os_thread_ident() == threading.main_thread().ident:
             import signal
 
             for signum in signal.valid_signals():

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from collections import deque
 from typing import Any, Callable
 
@@ -86,7 +87,7 @@ class Loop:
     supports_completions = False
 
     def __init__(self) -> None:
-        self._thread_id = threading.get_ident()
+        self._thread_id = _os_thread_ident()
         self._timers = TimerHeap()
         self._ready: deque[tuple[Callable[..., Any], tuple]] = deque()
         self._threadsafe: deque[tuple[Callable[..., Any], tuple]] = deque()
@@ -245,10 +246,10 @@ class Loop:
     def _set_watcher(self, fd: int, kind: int, callback: Callable[..., Any], args: tuple) -> None:
         if self._closed:
             raise LoopClosedError("the event loop is closed")
-        if threading.get_ident() != self._thread_id:
+        if _os_thread_ident() != self._thread_id:
             raise WrongThreadError(
                 f"fd watchers of the {self.name} loop owned by thread {self._thread_id} cannot be changed "
-                f"from thread {threading.get_ident()}; use call_soon_threadsafe"
+                f"from thread {_os_thread_ident()}; use call_soon_threadsafe"
             )
         rec = self._fds.get(fd)
         if rec is None:
@@ -336,7 +337,7 @@ class Loop:
         arrive while the loop sleeps in its poll wake it, and none are lost
         between two iterations.
         """
-        if threading.get_ident() != threading.main_thread().ident or self._thread_id != threading.get_ident():
+        if _os_thread_ident() != threading.main_thread().ident or self._thread_id != _os_thread_ident():
             raise WrongThreadError("signal handlers can only be installed by a loop running in the main thread")
         if self._signal_pipe is None:
             read_fd, write_fd = os.pipe()
