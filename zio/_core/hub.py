@@ -22,6 +22,7 @@ from greenlet import getcurrent, greenlet
 from ..loop import Loop, create_loop
 from .cancel import CancelScope, cancel_origin, make_cancelled
 from .errors import Cancelled, DeadlockError, WrongThreadError
+from .ki import _on_sigint
 from .task import DONE, RootTask, Task
 
 __all__ = ["Hub"]
@@ -461,7 +462,8 @@ class Hub:
                     handler = signal.getsignal(signum)
                 except (ValueError, OSError):
                     continue
-                if callable(handler) and handler is not signal.default_int_handler:
+                # zio's own SIGINT handler only interrupts; it cannot end a wait.
+                if callable(handler) and handler is not signal.default_int_handler and handler is not _on_sigint:
                     return False  # a Python signal handler could wake someone
         return True
 

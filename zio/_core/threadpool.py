@@ -77,6 +77,7 @@ class ThreadPool:
             with self._lock:
                 if self._jobs:
                     job = self._jobs.popleft()
+                    self._idle_ids.discard(ident)  # running user code: it may wake someone
                 else:
                     wake.acquire()  # make the next acquire block
                     self._idle.append(wake)
@@ -95,15 +96,20 @@ class ThreadPool:
                         wake.acquire()
                     wake.release()
                 continue
-            self._run(job)
+            self._run(job, ident)
 
-    @staticmethod
-    def _run(job: _Job) -> None:
+    def _run(self, job: _Job, ident: int) -> None:
         try:
             job.result = job.context.run(job.fn, *job.args, **job.kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting fiber
             job.exc = exc
         job.done = True
+        # Count as idle *before* handing the result over: once the fiber that
+        # waited resumes, its hub may check for a deadlock at once, and this
+        # thread, which will only fetch its next job, must not make that
+        # check "uncertain" (nothing re-checks once the thread parks).
+        with self._lock:
+            self._idle_ids.add(ident)
         hub = job.hub
         try:
             hub.loop.call_soon_threadsafe(_job_finished, job)
