@@ -1,0 +1,84 @@
+"""The hosts file (``/etc/hosts``), read like glibc's ``files`` source.
+
+Names match case-insensitively; with several lines for one name, all their
+addresses are returned (glibc's ``multi on``, Debian's default); reverse
+lookups take the first line with the address.  The file is re-read whenever
+it changes, as glibc re-reads it on every lookup.
+"""
+
+from __future__ import annotations
+
+import _thread
+import ipaddress
+import os
+import socket
+from typing import NamedTuple
+
+__all__ = ["HostsEntry", "HostsFile", "load_hosts"]
+
+
+class HostsEntry(NamedTuple):
+    """One line of the hosts file: an address and its names (the first is the official one)."""
+
+    family: int
+    address: str
+    names: tuple[str, ...]
+
+
+class HostsFile:
+    """The parsed contents of a hosts file."""
+
+    def __init__(self, text: str = "") -> None:
+        self._by_name: dict[str, list[HostsEntry]] = {}
+        self._by_addr: dict[tuple[int, bytes], HostsEntry] = {}
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].split()
+            if len(line) < 2:
+                continue
+            try:
+                ip = ipaddress.ip_address(line[0])
+            except ValueError:
+                continue  # glibc skips lines whose address does not parse (also scoped ones)
+            family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+            entry = HostsEntry(family, str(ip), tuple(line[1:]))
+            self._by_addr.setdefault((family, ip.packed), entry)
+            for name in entry.names:
+                entries = self._by_name.setdefault(name.lower(), [])
+                if entry not in entries:
+                    entries.append(entry)
+
+    def lookup(self, name: str) -> list[HostsEntry]:
+        """Every line naming ``name`` (any family), in file order."""
+        return list(self._by_name.get(name.rstrip(".").lower(), ()))
+
+    def reverse(self, family: int, packed: bytes) -> HostsEntry | None:
+        """The first line with this address (``packed`` as from ``inet_pton``), if any."""
+        return self._by_addr.get((family, packed))
+
+
+_EMPTY = HostsFile()
+_lock = _thread.allocate_lock()  # a real lock: held only around a dict access
+_cache: dict[str, tuple[tuple, HostsFile]] = {}
+
+
+def load_hosts(path: str | None) -> HostsFile:
+    """The parsed hosts file at ``path`` (empty if it is missing or unreadable, as for glibc)."""
+    if path is None:
+        return _EMPTY
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _EMPTY
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    with _lock:
+        entry = _cache.get(path)
+    if entry is not None and entry[0] == key:
+        return entry[1]
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            hosts = HostsFile(f.read())
+    except OSError:
+        return _EMPTY
+    with _lock:
+        _cache[path] = (key, hosts)
+    return hosts
