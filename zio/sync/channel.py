@@ -1,0 +1,500 @@
+"""Channel: typed FIFO pipes between tasks, rendezvous, bounded or unbounded.
+
+``Channel(0)`` (the default) is a rendezvous: ``send`` waits until a
+receiver takes the item.  ``Channel(n)`` buffers ``n`` items;
+``Channel(math.inf)`` never blocks senders.  The channel has one send end
+and one receive end (:attr:`Channel.send_end`, :attr:`Channel.receive_end`);
+``clone()`` makes more handles on the same end, and an end closes when every
+one of its handles is closed:
+
+* last send handle closed: receivers drain the buffer, then get
+  :class:`EndOfChannel` (``for item in rx`` just stops);
+* last receive handle closed: senders get :class:`BrokenResourceError` (the
+  buffer, which nobody can read any more, is dropped);
+* using a handle after closing it: :class:`zio.ClosedResourceError` (and a
+  task blocked on a handle that gets closed is woken with it).
+
+``Channel.close()`` closes the whole channel at once, Go style: every send
+fails with ClosedResourceError, receivers drain and then get EndOfChannel.
+
+Guarantees: FIFO order of items and of waiting tasks; an item handed to a
+receiver is never lost, even if the receiver is cancelled at that very
+moment or was waiting inside :func:`zio.select` (see ``_waiter``); a send that
+raised (Cancelled, BrokenResourceError, ClosedResourceError) did not send.
+Works across threads: any task or plain thread may send or receive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any, Generic, Iterator, NamedTuple, TypeVar
+
+from greenlet import getcurrent
+
+from .._core import _state
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, park
+from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
+
+__all__ = ["Channel", "ChannelStatistics", "ReceiveEnd", "SendEnd"]
+
+T = TypeVar("T")
+
+# Results of the locked attempt helpers besides "a peer to wake".
+_DONE: Any = object()  # completed, nobody to wake
+_BLOCK: Any = object()  # must wait
+_LOST: Any = object()  # (select only) our select was already won by another arm
+
+
+class ChannelStatistics(NamedTuple):
+    """Snapshot returned by ``statistics()`` on a channel or one of its ends."""
+
+    current_buffer_used: int
+    max_buffer_size: float
+    open_send_ends: int
+    open_receive_ends: int
+    tasks_waiting_send: int
+    tasks_waiting_receive: int
+    closed: bool
+
+
+def _hub_task(g: Any) -> tuple[Any, Any]:
+    if type(g) is Task:
+        return g._hub, g
+    hub = _state.get_hub()
+    return hub, hub.current_task()
+
+
+class Channel(Generic[T]):
+    """A channel of items (see the module docstring).
+
+    The channel itself offers ``send``/``receive``/``try_*``/iteration,
+    which use its original ends, and :meth:`close` for the whole channel.
+    """
+
+    __slots__ = (
+        "_guard",
+        "_buffer",
+        "_capacity",
+        "_senders",
+        "_receivers",
+        "_open_send",
+        "_open_recv",
+        "_closed",
+        "_send_end",
+        "_receive_end",
+        "__weakref__",
+    )
+
+    def __init__(self, capacity: float = 0) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, (int, float)):
+            raise TypeError(f"channel capacity must be an int or math.inf, got {type(capacity).__name__}")
+        if capacity != math.inf and (capacity < 0 or capacity != int(capacity)):
+            raise ValueError(f"channel capacity must be a non-negative integer or math.inf, got {capacity!r}")
+        self._guard = allocate_lock()
+        self._buffer: deque = deque()
+        self._capacity = capacity if capacity == math.inf else int(capacity)
+        # Invariants: receivers wait only while the buffer is empty, senders
+        # only while it is full (each handoff goes straight to a waiter).
+        self._senders: WaitQueue = WaitQueue()
+        self._receivers: WaitQueue = WaitQueue()
+        self._open_send = 1
+        self._open_recv = 1
+        self._closed = False
+        self._send_end: SendEnd[T] = SendEnd(self)
+        self._receive_end: ReceiveEnd[T] = ReceiveEnd(self)
+
+    # -- the two ends -----------------------------------------------------------
+    @property
+    def send_end(self) -> "SendEnd[T]":
+        """The original send handle (``clone()`` it to share)."""
+        return self._send_end
+
+    @property
+    def receive_end(self) -> "ReceiveEnd[T]":
+        """The original receive handle (``clone()`` it to share)."""
+        return self._receive_end
+
+    @property
+    def capacity(self) -> float:
+        """Buffer size: 0 for rendezvous, ``math.inf`` for unbounded."""
+        return self._capacity
+
+    # -- convenience: the original ends' operations ---------------------------------
+    def send(self, item: T) -> None:
+        """Send through :attr:`send_end` (see :meth:`SendEnd.send`)."""
+        self._send_end.send(item)
+
+    def try_send(self, item: T) -> None:
+        """Send without blocking through :attr:`send_end` (see :meth:`SendEnd.try_send`)."""
+        self._send_end.try_send(item)
+
+    def receive(self) -> T:
+        """Receive through :attr:`receive_end` (see :meth:`ReceiveEnd.receive`)."""
+        return self._receive_end.receive()
+
+    def try_receive(self) -> T:
+        """Receive without blocking through :attr:`receive_end`."""
+        return self._receive_end.try_receive()
+
+    def send_op(self, item: T) -> Any:
+        """A ``zio.select`` operation sending ``item`` through :attr:`send_end`."""
+        return self._send_end.send_op(item)
+
+    def receive_op(self) -> Any:
+        """A ``zio.select`` operation receiving from :attr:`receive_end`."""
+        return self._receive_end.receive_op()
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._receive_end)
+
+    def close(self) -> None:
+        """Close the whole channel (synchronous, idempotent).
+
+        Sends from any handle now raise ClosedResourceError (blocked senders
+        are woken with it; their items were not sent); receivers drain what
+        is buffered, then get EndOfChannel.
+        """
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            woken = self._fail_waiters(self._senders, None, lambda: closed_error("the channel"))
+            if not self._buffer:
+                woken += self._fail_waiters(self._receivers, None, EndOfChannel)
+        for waiter in woken:
+            waiter.wake()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def __enter__(self) -> "Channel[T]":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def statistics(self) -> ChannelStatistics:
+        """Buffer use, open handles and waiting tasks, for debugging."""
+        with self._guard:
+            return ChannelStatistics(
+                len(self._buffer),
+                self._capacity,
+                self._open_send,
+                self._open_recv,
+                len(self._senders),
+                len(self._receivers),
+                self._closed,
+            )
+
+    def __repr__(self) -> str:
+        cap = "rendezvous" if self._capacity == 0 else f"capacity={self._capacity}"
+        return (
+            f"<zio.Channel {cap} buffered={len(self._buffer)} senders_waiting={len(self._senders)} "
+            f"receivers_waiting={len(self._receivers)}{' closed' if self._closed else ''}>"
+        )
+
+    # -- internals (all called with self._guard held) -------------------------------
+    @staticmethod
+    def _fail_waiters(queue: WaitQueue, handle: Any, make_exc: Any) -> list:
+        """Claim the waiters of ``queue`` (only those blocked on ``handle`` if given) with an error."""
+        woken = []
+        for waiter in list(queue):
+            if handle is not None and waiter.handle is not handle:
+                continue
+            del queue[waiter]
+            if waiter.sel is None or waiter.claim():
+                waiter.exc = make_exc()
+                woken.append(waiter)
+        return woken
+
+    def _send_locked(self, handle: Any, item: Any, mine: Waiter | None) -> Any:
+        """Try to send now: a receiver waiter to wake, _DONE, _BLOCK or (select) _LOST; or raise."""
+        if handle._closed:
+            raise closed_error("this send handle")
+        if self._closed:
+            raise closed_error("the channel")
+        if not self._open_recv:
+            raise BrokenResourceError("no receive handle of this channel is open: the item was not sent")
+        receivers = self._receivers
+        if mine is None:
+            while receivers:
+                peer = receivers.popitem(last=False)[0]
+                if peer.sel is None or peer.claim():
+                    peer.value = item
+                    return peer
+        else:
+            for peer in list(receivers):
+                outcome = claim_pair(mine, peer)
+                if outcome == 1:
+                    del receivers[peer]
+                    peer.value = item
+                    return peer
+                if outcome == 0:
+                    del receivers[peer]
+                elif outcome == -1:
+                    return _LOST
+        if len(self._buffer) < self._capacity:
+            if mine is not None and not mine.claim():
+                return _LOST
+            self._buffer.append(item)
+            return _DONE
+        return _BLOCK
+
+    def _receive_locked(self, handle: Any, mine: Waiter | None) -> Any:
+        """Try to receive now: ``(item, sender_to_wake_or_None)``, _BLOCK or (select) _LOST; or raise."""
+        if handle._closed:
+            raise closed_error("this receive handle")
+        buffer = self._buffer
+        senders = self._senders
+        if buffer:
+            if mine is not None and not mine.claim():
+                return _LOST
+            item = buffer.popleft()
+            # A slot opened: move the longest-waiting sender's item in.
+            while senders:
+                peer = senders.popitem(last=False)[0]
+                if peer.sel is None or peer.claim():
+                    buffer.append(peer.payload)
+                    return item, peer
+            return item, None
+        if mine is None:
+            while senders:
+                peer = senders.popitem(last=False)[0]
+                if peer.sel is None or peer.claim():
+                    return peer.payload, peer
+        else:
+            for peer in list(senders):
+                outcome = claim_pair(mine, peer)
+                if outcome == 1:
+                    del senders[peer]
+                    return peer.payload, peer
+                if outcome == 0:
+                    del senders[peer]
+                elif outcome == -1:
+                    return _LOST
+        if not self._open_send or self._closed:
+            raise EndOfChannel()
+        return _BLOCK
+
+    def _describe_send(self) -> str:
+        return f"send on {self!r} (no receiver ready, buffer full)"
+
+    def _describe_receive(self) -> str:
+        return f"receive on {self!r} (nothing sent yet)"
+
+
+class SendEnd(Generic[T]):
+    """A handle on a channel's send end.  Close it (or use ``with``) when done sending."""
+
+    __slots__ = ("_channel", "_closed", "__weakref__")
+
+    def __init__(self, channel: Channel[T]) -> None:
+        self._channel = channel
+        self._closed = False
+
+    def send(self, item: T) -> None:
+        """Send ``item``, waiting for buffer room (or, for a rendezvous, a receiver).
+
+        A cancellation point.  Raises BrokenResourceError if every receive
+        handle is closed, ClosedResourceError if this handle (or the channel)
+        is closed.  If it raises, the item was not sent.
+        """
+        g = getcurrent()
+        check_cancelled(g)
+        ch = self._channel
+        with ch._guard:
+            peer = ch._send_locked(self, item, None)
+            if peer is _BLOCK:
+                hub, task = _hub_task(g)
+                waiter = Waiter(hub, task, g, ch._guard, ch._senders, ch._describe_send, item)
+                waiter.handle = self
+                ch._senders[waiter] = True
+        if peer is _BLOCK:
+            park(waiter)
+            if waiter.exc is not None:
+                raise waiter.exc
+        elif peer is not _DONE:
+            peer.wake()
+
+    def try_send(self, item: T) -> None:
+        """Send ``item`` only if that needs no waiting; else raise :class:`WouldBlock`.  Not a checkpoint."""
+        ch = self._channel
+        with ch._guard:
+            peer = ch._send_locked(self, item, None)
+        if peer is _BLOCK:
+            raise WouldBlock("the channel's buffer is full and no receiver is waiting")
+        if peer is not _DONE:
+            peer.wake()
+
+    def send_op(self, item: T) -> Any:
+        """A ``zio.select`` operation that sends ``item`` (value None) if it wins."""
+        from .select import SendOp
+
+        return SendOp(self, item)
+
+    def clone(self) -> "SendEnd[T]":
+        """Another handle on this send end; the end stays open until all are closed."""
+        ch = self._channel
+        with ch._guard:
+            if self._closed:
+                raise closed_error("this send handle")
+            ch._open_send += 1
+        return SendEnd(ch)
+
+    def close(self) -> None:
+        """Close this handle (idempotent).  Closing the last one ends the stream for receivers."""
+        ch = self._channel
+        with ch._guard:
+            if self._closed:
+                return
+            self._closed = True
+            ch._open_send -= 1
+            woken = ch._fail_waiters(ch._senders, self, lambda: closed_error("this send handle"))
+            if not ch._open_send and not ch._buffer:
+                woken += ch._fail_waiters(ch._receivers, None, EndOfChannel)
+        for waiter in woken:
+            waiter.wake()
+
+    @property
+    def closed(self) -> bool:
+        """Whether this handle was closed."""
+        return self._closed
+
+    @property
+    def channel(self) -> Channel[T]:
+        """The channel this handle belongs to."""
+        return self._channel
+
+    def statistics(self) -> ChannelStatistics:
+        """The channel's statistics."""
+        return self._channel.statistics()
+
+    def __enter__(self) -> "SendEnd[T]":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<zio.SendEnd{' closed' if self._closed else ''} of {self._channel!r}>"
+
+
+class ReceiveEnd(Generic[T]):
+    """A handle on a channel's receive end; iterate it to receive until the stream ends."""
+
+    __slots__ = ("_channel", "_closed", "__weakref__")
+
+    def __init__(self, channel: Channel[T]) -> None:
+        self._channel = channel
+        self._closed = False
+
+    def receive(self) -> T:
+        """Receive the next item, waiting for one.
+
+        A cancellation point; Cancelled means no item was taken.  Raises
+        EndOfChannel once every send handle is closed and the buffer is
+        drained, ClosedResourceError if this handle is closed.
+        """
+        g = getcurrent()
+        check_cancelled(g)
+        ch = self._channel
+        with ch._guard:
+            got = ch._receive_locked(self, None)
+            if got is _BLOCK:
+                hub, task = _hub_task(g)
+                waiter = Waiter(hub, task, g, ch._guard, ch._receivers, ch._describe_receive)
+                waiter.handle = self
+                ch._receivers[waiter] = True
+        if got is _BLOCK:
+            park(waiter)
+            if waiter.exc is not None:
+                raise waiter.exc
+            return waiter.value
+        item, peer = got
+        if peer is not None:
+            peer.wake()
+        return item
+
+    def try_receive(self) -> T:
+        """Receive an item that needs no waiting, else raise :class:`WouldBlock`.  Not a checkpoint."""
+        ch = self._channel
+        with ch._guard:
+            got = ch._receive_locked(self, None)
+        if got is _BLOCK:
+            raise WouldBlock("nothing is buffered and no sender is waiting")
+        item, peer = got
+        if peer is not None:
+            peer.wake()
+        return item
+
+    def receive_op(self) -> Any:
+        """A ``zio.select`` operation that receives an item (its value) if it wins."""
+        from .select import ReceiveOp
+
+        return ReceiveOp(self)
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        try:
+            return self.receive()
+        except EndOfChannel:
+            raise StopIteration from None
+
+    def clone(self) -> "ReceiveEnd[T]":
+        """Another handle on this receive end; the end stays open until all are closed."""
+        ch = self._channel
+        with ch._guard:
+            if self._closed:
+                raise closed_error("this receive handle")
+            ch._open_recv += 1
+        return ReceiveEnd(ch)
+
+    def close(self) -> None:
+        """Close this handle (idempotent).  Closing the last one breaks the channel for senders."""
+        ch = self._channel
+        with ch._guard:
+            if self._closed:
+                return
+            self._closed = True
+            ch._open_recv -= 1
+            woken = ch._fail_waiters(ch._receivers, self, lambda: closed_error("this receive handle"))
+            if not ch._open_recv:
+                ch._buffer.clear()  # unreachable now: release the items
+                woken += ch._fail_waiters(
+                    ch._senders,
+                    None,
+                    lambda: BrokenResourceError(
+                        "every receive handle of the channel was closed: the item was not sent"
+                    ),
+                )
+        for waiter in woken:
+            waiter.wake()
+
+    @property
+    def closed(self) -> bool:
+        """Whether this handle was closed."""
+        return self._closed
+
+    @property
+    def channel(self) -> Channel[T]:
+        """The channel this handle belongs to."""
+        return self._channel
+
+    def statistics(self) -> ChannelStatistics:
+        """The channel's statistics."""
+        return self._channel.statistics()
+
+    def __enter__(self) -> "ReceiveEnd[T]":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<zio.ReceiveEnd{' closed' if self._closed else ''} of {self._channel!r}>"

@@ -1,0 +1,163 @@
+"""Lock: a FIFO-fair mutual-exclusion lock owned by the task that acquired it."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from greenlet import getcurrent
+
+from .._core.cancel import move_on_after
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, describe_owner, park
+
+__all__ = ["Lock", "LockStatistics"]
+
+
+class LockStatistics(NamedTuple):
+    """Snapshot returned by :meth:`Lock.statistics`."""
+
+    locked: bool
+    #: The task (or greenlet description) holding the lock, or None.
+    owner: Any
+    #: Number of tasks waiting to acquire it.
+    tasks_waiting: int
+
+
+def check_acquire_args(blocking: bool, timeout: float | None) -> float:
+    """Validate ``threading.Lock.acquire``-style arguments; return the timeout (-1 for none)."""
+    if timeout is None:
+        timeout = -1
+    if not blocking and timeout != -1:
+        raise ValueError("can't specify a timeout for a non-blocking call")
+    if timeout < 0 and timeout != -1:
+        raise ValueError("timeout value must be a non-negative number (or -1 for no timeout)")
+    return timeout
+
+
+class Lock:
+    """A mutual-exclusion lock for fibers and threads.
+
+    * **Owned**: only the task that acquired it may release it (anything
+      else is a RuntimeError), and acquiring it again from the owner is a
+      RuntimeError rather than a silent deadlock (use :class:`RLock`).
+    * **FIFO-fair**: ``release()`` hands the lock straight to the task that
+      has waited longest, so no task can barge in and starve it.
+    * ``acquire()`` is a cancellation point (raises Cancelled in a cancelled
+      scope even when the lock is free); it parks only if the lock is held.
+      Cancelled means the lock was *not* acquired.
+    * ``release()`` never blocks and is not a checkpoint.
+
+    Works across threads: a fiber in one thread may wait for a lock held by
+    a fiber of another thread, or by a plain thread.
+    """
+
+    __slots__ = ("_guard", "_owner", "_waiters", "__weakref__")
+
+    def __init__(self) -> None:
+        self._guard = allocate_lock()
+        self._owner: Any = None
+        # Invariant: waiters exist only while the lock is owned (release hands
+        # it over directly), so "owner is None" alone means "free".
+        self._waiters: WaitQueue = WaitQueue()
+
+    def acquire(self, blocking: bool = True, timeout: float | None = -1) -> bool:
+        """Acquire the lock; return True once held (False on timeout or ``blocking=False``).
+
+        ``timeout`` (seconds, -1/None for none) is a cancel scope around the
+        wait; the enclosing scopes' cancellation applies as well.
+        """
+        me = getcurrent()
+        if blocking:
+            timeout = check_acquire_args(blocking, timeout)
+            check_cancelled(me)
+        elif timeout != -1:
+            check_acquire_args(blocking, timeout)
+        with self._guard:
+            owner = self._owner
+            if owner is None:
+                self._owner = me
+                return True
+        if not blocking or timeout == 0:
+            return False
+        if owner is me:
+            raise RuntimeError("zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)")
+        return self._wait(me, timeout)
+
+    def _wait(self, me: Any, timeout: float) -> bool:
+        hub, task = current()
+        waiter = Waiter(hub, task, me, self._guard, self._waiters, self._describe)
+        with self._guard:
+            if self._owner is None:
+                self._owner = me
+                return True
+            self._waiters[waiter] = True
+        if timeout < 0:
+            park(waiter)
+            return True
+        with move_on_after(timeout):
+            park(waiter)  # release() made us the owner before waking us
+            return True
+        return False
+
+    def try_acquire(self) -> bool:
+        """Acquire the lock if it is free right now; never blocks, not a checkpoint."""
+        return self.acquire(False)
+
+    def release(self) -> None:
+        """Release the lock, handing it to the longest waiter if any.  Not a checkpoint."""
+        me = getcurrent()
+        with self._guard:
+            if self._owner is not me:
+                if self._owner is None:
+                    raise RuntimeError("zio.Lock.release(): the lock is not held")
+                raise RuntimeError(
+                    f"zio.Lock.release(): the lock is held by {describe_owner(self._owner)!r}, "
+                    "not by the caller; only the owner may release it"
+                )
+            waiters = self._waiters
+            if not waiters:
+                self._owner = None
+                return
+            waiter = waiters.popitem(last=False)[0]
+            self._owner = waiter.glet
+        waiter.wake()
+
+    def locked(self) -> bool:
+        """Whether some task holds the lock."""
+        return self._owner is not None
+
+    def owned(self) -> bool:
+        """Whether the calling task holds the lock."""
+        return self._owner is getcurrent()
+
+    # Condition's protocol (same names as threading's private helpers).
+    def _is_owned(self) -> bool:
+        return self._owner is getcurrent()
+
+    def _release_save(self) -> Any:
+        self.release()
+        return None
+
+    def _acquire_restore(self, state: Any) -> None:
+        from .._core.cancel import CancelScope
+
+        with CancelScope(shield=True):
+            self.acquire()
+
+    def __enter__(self) -> "Lock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def statistics(self) -> LockStatistics:
+        """Owner and number of waiters, for debugging."""
+        with self._guard:
+            return LockStatistics(self._owner is not None, describe_owner(self._owner), len(self._waiters))
+
+    def _describe(self) -> str:
+        return f"zio.Lock at {id(self):#x} held by {describe_owner(self._owner)!r}"
+
+    def __repr__(self) -> str:
+        state = f"locked by {describe_owner(self._owner)!r}" if self._owner is not None else "unlocked"
+        return f"<zio.Lock {state}, {len(self._waiters)} waiting>"

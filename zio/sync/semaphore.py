@@ -1,0 +1,133 @@
+"""Semaphore and BoundedSemaphore: counters of permits, FIFO-fair."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from greenlet import getcurrent
+
+from .._core.cancel import move_on_after
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+
+__all__ = ["BoundedSemaphore", "Semaphore", "SemaphoreStatistics"]
+
+
+class SemaphoreStatistics(NamedTuple):
+    """Snapshot returned by :meth:`Semaphore.statistics`."""
+
+    value: int
+    #: The initial value of a BoundedSemaphore (its cap), None for a Semaphore.
+    max_value: int | None
+    tasks_waiting: int
+
+
+class Semaphore:
+    """A counter of permits (``threading.Semaphore`` semantics, FIFO-fair).
+
+    ``acquire()`` takes a permit, waiting if none is left; ``release(n)``
+    returns permits, handing each straight to the longest waiter.  Any task
+    or thread may release.  Blocking ``acquire()`` is a cancellation point;
+    Cancelled means no permit was taken.  ``release()`` is not a checkpoint.
+    """
+
+    __slots__ = ("_guard", "_value", "_waiters", "__weakref__")
+
+    _bound: int | None = None
+
+    def __init__(self, value: int = 1) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"semaphore initial value must be an int, got {type(value).__name__}")
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self._guard = allocate_lock()
+        self._value = value
+        # Invariant: waiters exist only while value == 0 (release hands over).
+        self._waiters: WaitQueue = WaitQueue()
+
+    @property
+    def value(self) -> int:
+        """Permits available right now."""
+        return self._value
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Take a permit; True once taken, False on timeout or if ``blocking=False`` and none is free."""
+        if not blocking and timeout is not None:
+            raise ValueError("can't specify timeout for non-blocking acquire")
+        timeout = validate_timeout(timeout)
+        if blocking:
+            check_cancelled()
+        with self._guard:
+            if self._value > 0:
+                self._value -= 1
+                return True
+        if not blocking or timeout == 0:
+            return False
+        hub, task = current()
+        waiter = Waiter(hub, task, getcurrent(), self._guard, self._waiters, self._describe)
+        with self._guard:
+            if self._value > 0:
+                self._value -= 1
+                return True
+            self._waiters[waiter] = True
+        if timeout is None:
+            park(waiter)
+            return True
+        with move_on_after(timeout):
+            park(waiter)  # release() handed us a permit before waking us
+            return True
+        return False
+
+    def try_acquire(self) -> bool:
+        """Take a permit if one is free; never blocks, not a checkpoint."""
+        return self.acquire(False)
+
+    def release(self, n: int = 1) -> None:
+        """Return ``n`` permits (waking up to ``n`` waiters).  Not a checkpoint."""
+        if n < 1:
+            raise ValueError("n must be one or more")
+        with self._guard:
+            self._check_bound(n)
+            woken = []
+            waiters = self._waiters
+            while n and waiters:
+                woken.append(waiters.popitem(last=False)[0])
+                n -= 1
+            self._value += n
+        for waiter in woken:
+            waiter.wake()
+
+    def _check_bound(self, n: int) -> None:
+        pass
+
+    def __enter__(self) -> "Semaphore":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def statistics(self) -> SemaphoreStatistics:
+        """Value, cap and waiters, for debugging."""
+        return SemaphoreStatistics(self._value, self._bound, len(self._waiters))
+
+    def _describe(self) -> str:
+        return f"a permit of {type(self).__name__} at {id(self):#x}"
+
+    def __repr__(self) -> str:
+        return f"<zio.{type(self).__name__} value={self._value}, {len(self._waiters)} waiting>"
+
+
+class BoundedSemaphore(Semaphore):
+    """A Semaphore that refuses (ValueError) to be released above its initial value."""
+
+    __slots__ = ("_bound",)
+
+    def __init__(self, value: int = 1) -> None:
+        super().__init__(value)
+        self._bound = value
+
+    def _check_bound(self, n: int) -> None:
+        # Permits handed to waiters do not raise the value, so the permits
+        # outstanding are exactly bound - value.
+        if self._value + n > self._bound:  # type: ignore[operator]
+            raise ValueError("Semaphore released too many times")
