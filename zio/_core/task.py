@@ -75,9 +75,14 @@ class _Worker(greenlet):
 MAX_IDLE_WORKERS = 1024
 
 
-def _worker_main(task: "Task") -> None:
+def _worker_main() -> None:
+    # The task arrives through ``_zio_task``, never as an argument: greenlet
+    # keeps the arguments of a greenlet's first switch alive until it exits,
+    # which would pin the worker's first task (and hide its unretrieved error
+    # from the excepthook) for as long as the worker idles in the pool.
     me = getcurrent()
     while True:
+        task = me._zio_task
         me.gr_context = task._context
         task._run_body()
         hub = task._hub
@@ -89,7 +94,7 @@ def _worker_main(task: "Task") -> None:
             return
         idle.append(me)
         # Wait for Task._start to hand us the next task.
-        task = hub.greenlet.switch()
+        hub.greenlet.switch()
 
 
 class Task(_TaskState):
@@ -171,7 +176,7 @@ class Task(_TaskState):
         worker._zio_task = self
         self._glet = worker
         self.switch = worker.switch
-        worker.switch(self)
+        worker.switch()
 
     def _run_body(self) -> None:
         self._status = RUNNING
@@ -215,8 +220,14 @@ class Task(_TaskState):
         else:
             self._result = result
             hub.task_finished(self)
+        self._root_scope._owner = None  # break the task <-> root scope cycle
         self._glet = None
         self.switch = _finished_switch
+        # A stored traceback keeps this frame, and so its locals, alive (the
+        # failing frame's f_back): drop ``self`` so an unretrieved error is
+        # reported as soon as the task is unreferenced, not at some later
+        # cyclic garbage collection.
+        del self
 
     # -- public API --------------------------------------------------------
     def done(self) -> bool:
