@@ -50,6 +50,7 @@ __all__ = [
     "check_cancelled",
     "claim_pair",
     "current",
+    "current_task",
     "describe_owner",
     "park",
     "park_uncancellable",
@@ -92,13 +93,12 @@ class Waiter:
     ``kind`` is free for the primitive (e.g. reader/writer).
     """
 
-    __slots__ = ("hub", "task", "glet", "lock", "queue", "what", "value", "exc", "payload", "sel", "kind", "handle")
+    __slots__ = ("hub", "task", "lock", "queue", "what", "value", "exc", "payload", "sel", "kind", "handle")
 
     def __init__(
         self,
         hub: Any,
         task: Any,
-        glet: Any,
         lock: Any,
         queue: Any,
         what: Any,
@@ -107,7 +107,6 @@ class Waiter:
     ) -> None:
         self.hub = hub
         self.task = task
-        self.glet = glet
         self.lock = lock
         self.queue = queue
         self.what = what
@@ -198,29 +197,37 @@ def claim_pair(mine: Waiter | None, theirs: Waiter) -> int:
 
 def current() -> tuple[Any, Any]:
     """``(hub, task)`` of the caller, creating this thread's hub if needed."""
-    g = getcurrent()
-    if type(g) is Task:
-        return g._hub, g
+    # Fast path: a spawned task runs on a worker greenlet that names it.
+    task = getattr(getcurrent(), "_zio_task", None)
+    if type(task) is Task:
+        return task._hub, task
     hub = _state.get_hub()
     return hub, hub.current_task()
 
 
-def check_cancelled(g: Any = None) -> None:
+def current_task() -> Any:
+    """The calling task (a thread's RootTask outside spawned tasks); the identity locks are owned by."""
+    task = getattr(getcurrent(), "_zio_task", None)
+    if type(task) is Task:
+        return task
+    return _state.get_hub().current_task()
+
+
+def check_cancelled(task: Any = None) -> None:
     """Raise Cancelled (or a pending KeyboardInterrupt) if the caller's scope is cancelled.
 
     The cheap "is this a cancellation point that must fire?" test done by
     every blocking method before its non-blocking fast path.  It never
     yields and never creates a hub (a thread without a hub has no scopes).
     """
-    if g is None:
+    if task is None:
         g = getcurrent()
-    if type(g) is Task:
-        task = g
-    else:
-        hub = _state.peek_hub()
-        if hub is None or g is hub.greenlet:
-            return
-        task = hub.current_task()
+        task = getattr(g, "_zio_task", None)
+        if type(task) is not Task:
+            hub = _state.peek_hub()
+            if hub is None or g is hub.greenlet:
+                return  # no hub: no scopes; in the hub itself: a loop callback
+            task = hub.current_task()
     if task._ki_pending:
         task._ki_pending = False
         raise KeyboardInterrupt
@@ -256,10 +263,6 @@ def validate_timeout(timeout: float | None) -> float | None:
     return timeout
 
 
-def describe_owner(glet: Any) -> Any:
-    """A readable identity for the greenlet holding something (for statistics and errors)."""
-    if glet is None:
-        return None
-    if isinstance(glet, Task):
-        return glet
-    return f"<greenlet {id(glet):#x}>"
+def describe_owner(task: Any) -> Any:
+    """The task holding something, for statistics and error messages (None if free)."""
+    return task

@@ -68,7 +68,7 @@ class Barrier:
         timeout = validate_timeout(timeout if timeout is not None else self._timeout)
         check_cancelled()
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             if self._broken:
                 raise BrokenBarrierError("the barrier is broken")

@@ -14,11 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from greenlet import getcurrent
-
-from .._core import _state
-from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, park
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park
 from .errors import EndOfChannel, Lagged, WouldBlock, closed_error
 
 __all__ = ["BroadcastChannel", "BroadcastStatistics", "Subscriber"]
@@ -168,18 +164,13 @@ class Subscriber(Generic[T]):
         :class:`Lagged` if items were overwritten before this subscriber read
         them (the next call continues), EndOfChannel after close once drained.
         """
-        g = getcurrent()
-        check_cancelled(g)
+        check_cancelled()
         ch = self._channel
         with ch._guard:
             got = ch._receive_locked(self, None)
             if got is _BLOCK:
-                if type(g) is Task:
-                    hub, task = g._hub, g
-                else:
-                    hub = _state.get_hub()
-                    task = hub.current_task()
-                waiter = Waiter(hub, task, g, ch._guard, ch._waiters, self._describe, payload=self)
+                hub, task = current()
+                waiter = Waiter(hub, task, ch._guard, ch._waiters, self._describe, payload=self)
                 ch._waiters[waiter] = True
         if got is not _BLOCK:
             return got

@@ -30,11 +30,7 @@ import math
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from greenlet import getcurrent
-
-from .._core import _state
-from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, park
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current, park
 from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
 
 __all__ = ["Channel", "ChannelStatistics", "ReceiveEnd", "SendEnd"]
@@ -57,13 +53,6 @@ class ChannelStatistics(NamedTuple):
     tasks_waiting_send: int
     tasks_waiting_receive: int
     closed: bool
-
-
-def _hub_task(g: Any) -> tuple[Any, Any]:
-    if type(g) is Task:
-        return g._hub, g
-    hub = _state.get_hub()
-    return hub, hub.current_task()
 
 
 class Channel(Generic[T]):
@@ -303,14 +292,13 @@ class SendEnd(Generic[T]):
         handle is closed, ClosedResourceError if this handle (or the channel)
         is closed.  If it raises, the item was not sent.
         """
-        g = getcurrent()
-        check_cancelled(g)
+        check_cancelled()
         ch = self._channel
         with ch._guard:
             peer = ch._send_locked(self, item, None)
             if peer is _BLOCK:
-                hub, task = _hub_task(g)
-                waiter = Waiter(hub, task, g, ch._guard, ch._senders, ch._describe_send, item)
+                hub, task = current()
+                waiter = Waiter(hub, task, ch._guard, ch._senders, ch._describe_send, item)
                 waiter.handle = self
                 ch._senders[waiter] = True
         if peer is _BLOCK:
@@ -399,14 +387,13 @@ class ReceiveEnd(Generic[T]):
         EndOfChannel once every send handle is closed and the buffer is
         drained, ClosedResourceError if this handle is closed.
         """
-        g = getcurrent()
-        check_cancelled(g)
+        check_cancelled()
         ch = self._channel
         with ch._guard:
             got = ch._receive_locked(self, None)
             if got is _BLOCK:
-                hub, task = _hub_task(g)
-                waiter = Waiter(hub, task, g, ch._guard, ch._receivers, ch._describe_receive)
+                hub, task = current()
+                waiter = Waiter(hub, task, ch._guard, ch._receivers, ch._describe_receive)
                 waiter.handle = self
                 ch._receivers[waiter] = True
         if got is _BLOCK:

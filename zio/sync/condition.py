@@ -67,7 +67,7 @@ class Condition:
             raise RuntimeError("cannot wait on un-acquired lock")
         check_cancelled()
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             self._waiters[waiter] = True
         saved = lock._release_save()  # not a checkpoint: nothing runs before we park

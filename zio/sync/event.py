@@ -67,7 +67,7 @@ class Event:
         if timeout == 0:
             return False
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             if self._flag:
                 return True

@@ -5,10 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, validate_timeout
 
 __all__ = ["CapacityLimiter", "CapacityLimiterStatistics"]
 
@@ -74,11 +72,11 @@ class CapacityLimiter:
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Borrow a token for the calling task (see :meth:`acquire_on_behalf_of`)."""
-        return self.acquire_on_behalf_of(getcurrent(), blocking, timeout)
+        return self.acquire_on_behalf_of(current_task(), blocking, timeout)
 
     def try_acquire(self) -> bool:
         """Borrow a token for the calling task if one is free now.  Not a checkpoint."""
-        return self.acquire_on_behalf_of(getcurrent(), False)
+        return self.acquire_on_behalf_of(current_task(), False)
 
     def acquire_on_behalf_of(self, borrower: Any, blocking: bool = True, timeout: float | None = None) -> bool:
         """Borrow a token for ``borrower``; True once held, False on timeout/``blocking=False``.
@@ -99,7 +97,7 @@ class CapacityLimiter:
         if not blocking or timeout == 0:
             return False
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._waiters, self._describe, payload=borrower)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe, payload=borrower)
         with self._guard:
             if len(self._borrowers) < self._total and not self._waiters:
                 self._borrowers.add(borrower)
@@ -121,7 +119,7 @@ class CapacityLimiter:
 
     def release(self) -> None:
         """Give back the calling task's token."""
-        self.release_on_behalf_of(getcurrent())
+        self.release_on_behalf_of(current_task())
 
     def release_on_behalf_of(self, borrower: Any) -> None:
         """Give back ``borrower``'s token (RuntimeError if it holds none).  Not a checkpoint."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, describe_owner, park
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, describe_owner, park
 
 __all__ = ["Lock", "LockStatistics"]
 
@@ -65,7 +63,7 @@ class Lock:
         ``timeout`` (seconds, -1/None for none) is a cancel scope around the
         wait; the enclosing scopes' cancellation applies as well.
         """
-        me = getcurrent()
+        me = current_task()
         if blocking:
             timeout = check_acquire_args(blocking, timeout)
             check_cancelled(me)
@@ -84,7 +82,7 @@ class Lock:
 
     def _wait(self, me: Any, timeout: float) -> bool:
         hub, task = current()
-        waiter = Waiter(hub, task, me, self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             if self._owner is None:
                 self._owner = me
@@ -104,7 +102,7 @@ class Lock:
 
     def release(self) -> None:
         """Release the lock, handing it to the longest waiter if any.  Not a checkpoint."""
-        me = getcurrent()
+        me = current_task()
         with self._guard:
             if self._owner is not me:
                 if self._owner is None:
@@ -118,7 +116,7 @@ class Lock:
                 self._owner = None
                 return
             waiter = waiters.popitem(last=False)[0]
-            self._owner = waiter.glet
+            self._owner = waiter.task
         waiter.wake()
 
     def locked(self) -> bool:
@@ -127,11 +125,11 @@ class Lock:
 
     def owned(self) -> bool:
         """Whether the calling task holds the lock."""
-        return self._owner is getcurrent()
+        return self._owner is current_task()
 
     # Condition's protocol (same names as threading's private helpers).
     def _is_owned(self) -> bool:
-        return self._owner is getcurrent()
+        return self._owner is current_task()
 
     def _release_save(self) -> Any:
         self.release()

@@ -19,8 +19,6 @@ import heapq
 from collections import deque
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
 from .errors import Empty, Full, ShutDown
@@ -92,10 +90,9 @@ class Queue:
         ``timeout`` seconds: raise ``queue.Full`` if no room came in time.
         Raises ``ShutDown`` after :meth:`shutdown`.
         """
-        g = getcurrent()
         if block:
             timeout = validate_timeout(timeout)
-            check_cancelled(g)
+            check_cancelled()
         with self._guard:
             peer = self._put_locked(item)
         if peer is not _BLOCK:
@@ -105,7 +102,7 @@ class Queue:
         if not block or timeout == 0:
             raise Full
         hub, task = current()
-        waiter = Waiter(hub, task, g, self._guard, self._putters, self._describe_put, item)
+        waiter = Waiter(hub, task, self._guard, self._putters, self._describe_put, item)
         with self._guard:
             peer = self._put_locked(item)
             if peer is _BLOCK:
@@ -151,10 +148,9 @@ class Queue:
         ``timeout`` seconds: raise ``queue.Empty`` if none came in time.
         Raises ``ShutDown`` once the queue is shut down and empty.
         """
-        g = getcurrent()
         if block:
             timeout = validate_timeout(timeout)
-            check_cancelled(g)
+            check_cancelled()
         with self._guard:
             got = self._get_locked()
         if got is not _BLOCK:
@@ -165,7 +161,7 @@ class Queue:
         if not block or timeout == 0:
             raise Empty
         hub, task = current()
-        waiter = Waiter(hub, task, g, self._guard, self._getters, self._describe_get)
+        waiter = Waiter(hub, task, self._guard, self._getters, self._describe_get)
         with self._guard:
             got = self._get_locked()
             if got is _BLOCK:
@@ -229,7 +225,7 @@ class Queue:
         if not self.unfinished_tasks:
             return
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._joiners, self._describe_join)
+        waiter = Waiter(hub, task, self._guard, self._joiners, self._describe_join)
         with self._guard:
             if not self.unfinished_tasks:
                 return

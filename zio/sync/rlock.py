@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import CancelScope
-from ._waiter import check_cancelled, describe_owner
+from ._waiter import check_cancelled, current_task, describe_owner
 from .lock import Lock, check_acquire_args
 
 __all__ = ["RLock", "RLockStatistics"]
@@ -40,7 +38,7 @@ class RLock:
 
     def acquire(self, blocking: bool = True, timeout: float | None = -1) -> bool:
         """Acquire (or re-acquire) the lock; True once held, False on timeout/``blocking=False``."""
-        me = getcurrent()
+        me = current_task()
         if self._lock._owner is me:
             check_acquire_args(blocking, timeout)
             if blocking:
@@ -58,7 +56,7 @@ class RLock:
 
     def release(self) -> None:
         """Undo one acquire; the lock is free when the count reaches zero.  Not a checkpoint."""
-        if self._lock._owner is not getcurrent():
+        if self._lock._owner is not current_task():
             raise RuntimeError("zio.RLock.release(): cannot release an un-acquired lock (or one held by another task)")
         self._count -= 1
         if self._count == 0:
@@ -70,10 +68,10 @@ class RLock:
 
     # Condition's protocol.
     def _is_owned(self) -> bool:
-        return self._lock._owner is getcurrent()
+        return self._lock._owner is current_task()
 
     def _release_save(self) -> Any:
-        if self._lock._owner is not getcurrent():
+        if self._lock._owner is not current_task():
             raise RuntimeError("cannot release un-acquired lock")
         count = self._count
         self._count = 0

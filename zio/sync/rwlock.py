@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
 from ._waiter import (
     Waiter,
@@ -13,6 +11,7 @@ from ._waiter import (
     allocate_lock,
     check_cancelled,
     current,
+    current_task,
     describe_owner,
     validate_timeout,
 )
@@ -66,7 +65,7 @@ class RwLock:
 
     def release_read(self) -> None:
         """Release one read lock held by the caller.  Not a checkpoint."""
-        me = getcurrent()
+        me = current_task()
         with self._guard:
             count = self._readers.get(me)
             if not count:
@@ -90,7 +89,7 @@ class RwLock:
 
     def release_write(self) -> None:
         """Release the write lock held by the caller.  Not a checkpoint."""
-        me = getcurrent()
+        me = current_task()
         with self._guard:
             if self._writer is not me:
                 raise RuntimeError("zio.RwLock.release_write(): the caller does not hold the write lock")
@@ -112,7 +111,7 @@ class RwLock:
         if not blocking and timeout is not None:
             raise ValueError("can't specify a timeout for a non-blocking call")
         timeout = validate_timeout(timeout)
-        me = getcurrent()
+        me = current_task()
         if blocking:
             check_cancelled(me)
         with self._guard:
@@ -122,7 +121,7 @@ class RwLock:
         if not blocking or timeout == 0:
             return False
         hub, task = current()
-        waiter = Waiter(hub, task, me, self._guard, self._waiters, lambda: self._describe(kind))
+        waiter = Waiter(hub, task, self._guard, self._waiters, lambda: self._describe(kind))
         waiter.kind = kind
         with self._guard:
             if self._free_for(kind, me):
@@ -178,11 +177,11 @@ class RwLock:
                 if self._readers:
                     break
                 del waiters[head]
-                self._writer = head.glet
+                self._writer = head.task
                 woken.append(head)
                 break
             del waiters[head]
-            self._take(_READ, head.glet)
+            self._take(_READ, head.task)
             woken.append(head)
         return woken
 

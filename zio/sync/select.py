@@ -31,8 +31,6 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.api import current_time
 from .._core.cancel import move_on_at
 from .._core.errors import WrongThreadError
@@ -248,28 +246,11 @@ class FutureWaitOp(EventWaitOp):
         return f"<zio.FutureWaitOp {self.event!r}>"
 
 
-class _JoinProxy:
-    """Stands in a task's joiner list for a select waiter.
-
-    The hub wakes joiners by unparking them and switching to them; this
-    object looks parked, and its ``switch`` (run by the hub) claims the
-    select and wakes the real task.
-    """
-
-    __slots__ = ("waiter", "_parked", "_abort", "_resume_value", "_resume_exc", "name")
-
-    def __init__(self, waiter: Waiter) -> None:
-        self.waiter = waiter
-        self._parked = True
-        self._abort = None
-        self._resume_value = None
-        self._resume_exc = None
-        self.name = "zio.select join"
-
-    def switch(self, *args: Any) -> None:
-        waiter = self.waiter
-        if waiter.claim():
-            waiter.wake()
+def _join_watcher(hub: Any, task: Task, waiter: Waiter) -> None:
+    """Helper task of a JoinOp: wait for ``task`` to finish, then try to win the select."""
+    hub.join_task(task, None)  # Cancelled here when the select ends first
+    if waiter.claim():
+        waiter.wake()
 
 
 class JoinOp(SelectOp):
@@ -293,16 +274,17 @@ class JoinOp(SelectOp):
         if task._status == DONE:
             waiter.claim()
             return True
-        proxy = waiter.payload = _JoinProxy(waiter)
-        if task._joiners is None:
-            task._joiners = []
-        task._joiners.append(proxy)
+        # A small helper task does the joining, so a task's joiners stay
+        # plain parked tasks; the select cancels it when it ends.
+        waiter.payload = waiter.hub.spawn(
+            _join_watcher, (waiter.hub, task, waiter), name=f"zio.select join of {task.name!r}"
+        )
         return False
 
     def _unregister(self, waiter: Waiter) -> None:
-        joiners = self.task._joiners
-        if joiners is not None and waiter.payload in joiners:
-            joiners.remove(waiter.payload)
+        watcher = waiter.payload
+        if watcher is not None and not watcher.done():
+            watcher.cancel("the select ended")
 
     def _result(self, waiter: Waiter) -> Any:
         return self.task._outcome()
@@ -408,8 +390,7 @@ def select(*ops: Any) -> Selected:
     op_list = [_as_op(op) for op in ops]
     if not op_list:
         raise ValueError("select() needs at least one operation")
-    g = getcurrent()
-    check_cancelled(g)
+    check_cancelled()
     timeouts = [(i, op) for i, op in enumerate(op_list) if isinstance(op, TimeoutOp)]
     now = current_time() if timeouts else None
     found = _try_all(op_list, now)
@@ -424,7 +405,7 @@ def select(*ops: Any) -> Selected:
         for index, op in enumerate(op_list):
             if isinstance(op, TimeoutOp):
                 continue
-            waiter = Waiter(hub, task, g, None, None, sel, sel=sel)
+            waiter = Waiter(hub, task, None, None, sel, sel=sel)
             waiter.kind = index
             registered.append((op, waiter))
             try:

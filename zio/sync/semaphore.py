@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
 
@@ -63,7 +61,7 @@ class Semaphore:
         if not blocking or timeout == 0:
             return False
         hub, task = current()
-        waiter = Waiter(hub, task, getcurrent(), self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             if self._value > 0:
                 self._value -= 1

@@ -66,7 +66,7 @@ class WaitGroup:
         if timeout == 0:
             return False
         hub, task = current()
-        waiter = Waiter(hub, task, None, self._guard, self._waiters, self._describe)
+        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
         with self._guard:
             if not self._count:
                 return True
