@@ -23,6 +23,7 @@ HOST_RECORDS = [
     ("h.sub.zio.test", "10.0.0.7", None),
     ("ndots.example", "10.0.0.8", None),
     ("ndots.example.zio.test", "10.0.0.9", None),
+    ("refused.zio.test", "10.0.0.10", None),  # also a name the misbehaving server refuses
 ]
 CNAMES = [("alias.zio.test", "h.zio.test"), ("alias2.zio.test", "alias.zio.test")]
 TXT = [("txt.zio.test", "only text here")]

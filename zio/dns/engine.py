@@ -26,6 +26,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.reversename
 
+from .._core import _state
 from .._core.cancel import move_on_after
 from .._core.group import Group
 from ._libc import HOST_NOT_FOUND, NO_DATA, NO_RECOVERY, TRY_AGAIN
@@ -194,6 +195,13 @@ class QueryEngine:
             with Group() as group:
                 for i in range(len(rdtypes)):
                     group.spawn(ask, i)
+            if None in results:
+                # A child was cancelled by an enclosing scope; the Group's exit does
+                # not re-raise that, so deliver the cancel here rather than go on
+                # with half the answers.
+                hub = _state.get_hub()
+                hub.raise_if_cancelled(hub.current_task())
+                raise RuntimeError("zio.dns: a query fiber ended without a result")
         return results
 
     def resolve(self, name: str | bytes, rdtypes: Sequence[int]) -> AddressAnswer:
