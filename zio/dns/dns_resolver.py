@@ -247,9 +247,10 @@ class DNSResolver(Resolver):
     def getnameinfo(self, sockaddr: Any, flags: int) -> tuple[str, str]:
         """:func:`socket.getnameinfo`: (host, port) names for a numeric socket address."""
         # libc validates the sockaddr and names the service; only the host lookup is ours.
-        numeric_host, service = _libc.getnameinfo(sockaddr, flags | _socket.NI_NUMERICHOST)
         if flags & _socket.NI_NUMERICHOST:
-            return numeric_host, service
+            return _libc.getnameinfo(sockaddr, flags)
+        # NI_NAMEREQD with NI_NUMERICHOST is a contradiction libc rejects: leave it out here.
+        numeric_host, service = _libc.getnameinfo(sockaddr, (flags & ~_socket.NI_NAMEREQD) | _socket.NI_NUMERICHOST)
         plain = numeric_host.split("%", 1)[0]
         family = AF_INET6 if ":" in plain else AF_INET
         try:
