@@ -152,15 +152,18 @@ class Hub:
         if abort is not None:
             if task._ki_pending:
                 self._raise_pending(task, abort)
-            scope = task._scope
-            # Fast path: walk the scope chain inline (no cancellation usually).
-            while scope is not None:
-                if scope._cancel_called:
-                    self._raise_pending(task, abort)
-                    break
-                if scope._shield:
-                    break
-                scope = scope._parent
+                abort = None  # tried once and it failed: the wait completes first
+            else:
+                scope = task._scope
+                # Fast path: walk the scope chain inline (no cancellation usually).
+                while scope is not None:
+                    if scope._cancel_called:
+                        if self._raise_pending(task, abort):
+                            abort = None
+                        break
+                    if scope._shield:
+                        break
+                    scope = scope._parent
         task._abort = abort
         task._waiting_for = waiting_for
         task._parked = True
@@ -181,16 +184,23 @@ class Hub:
         # skipping the store is measurable on the ping-pong benchmark.
         return task._resume_value
 
-    def _raise_pending(self, task: Any, abort: Callable[[], Any]) -> None:
-        """Raise a pending KeyboardInterrupt or Cancelled instead of parking."""
+    def _raise_pending(self, task: Any, abort: Callable[[], Any]) -> bool:
+        """Raise a pending KeyboardInterrupt or Cancelled instead of parking.
+
+        Returns (without raising) True if ``abort`` was called and failed, so the
+        caller parks without an abort: it may be attempted only once.
+        """
         if task._ki_pending:
             if abort() is not False:
                 task._ki_pending = False
                 raise KeyboardInterrupt
-            return
+            return True
         origin = cancel_origin(task)
-        if origin is not None and abort() is not False:
+        if origin is None:
+            return False  # the cancelled scope is shadowed by a shield
+        if abort() is not False:
             raise make_cancelled(task, origin)
+        return True
 
     def unpark(self, task: Any, value: Any = None, exc: BaseException | None = None) -> None:
         """Make a parked task runnable; its park() returns ``value`` or raises ``exc``."""
