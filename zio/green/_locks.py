@@ -1,0 +1,284 @@
+"""Green locks: ``_thread.LockType`` and ``_thread.RLock`` that park fibers.
+
+A green lock may be shared by fibers of several hubs (OS threads) and by
+plain threads that never started a hub, exactly like a real lock.  Its state
+is therefore a *real* lock (``_held``) plus a waiter list guarded by a second
+real lock (``_mutex``); neither is ever held across a switch.
+
+Release hands the lock directly to the first waiter (FIFO, no barging), so a
+woken waiter never finds the lock taken again and "Cancelled means it did
+not happen" holds: if a cancel or timeout races with the hand-off, whichever
+takes ``_mutex`` first wins, and a waiter that was already handed the lock
+keeps it (its cancel is delivered at its next blocking call).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from greenlet import getcurrent
+
+from .._core import _state
+from . import _originals
+
+__all__ = ["LockType", "RLock", "allocate_lock", "get_ident"]
+
+TIMEOUT_MAX: float = __import__("_thread").TIMEOUT_MAX
+
+_real_lock = _originals.allocate_lock
+_real_get_ident = _originals.get_ident
+
+
+def fiber_identity() -> Any:
+    """The object that is "the current thread" for fiber purposes.
+
+    The zio Task running on the current greenlet (tasks run on pooled
+    greenlets, so the greenlet is not the identity), else the greenlet itself
+    (a thread's original greenlet, or one zio did not create).
+    """
+    g = getcurrent()
+    task = getattr(g, "_zio_task", None)
+    return g if task is None or g.parent is None else task
+
+
+def get_ident() -> int:
+    """The fiber's identity: the OS thread's ident on its original greenlet, else the fiber's.
+
+    A thread's main line keeps the real ident, so ``threading.main_thread()``
+    and every lock or registry keyed before patching stay valid; each fiber
+    gets a distinct value that is stable for its lifetime (the id of its Task,
+    which cannot collide with a live thread's ident: both are addresses of
+    distinct live objects).
+    """
+    g = getcurrent()
+    if g.parent is None:
+        return _real_get_ident()
+    task = getattr(g, "_zio_task", None)
+    return id(g) if task is None else id(task)
+
+
+class _Waiter:
+    __slots__ = ("hub", "task", "granted", "timer")
+
+    def __init__(self, hub: Any, task: Any) -> None:
+        self.hub = hub
+        self.task = task
+        self.granted = False
+        self.timer: Any = None
+
+
+def _check_acquire_args(blocking: bool, timeout: float) -> float | None:
+    """Validate like CPython's lock.acquire; return the timeout (None: forever)."""
+    if not blocking:
+        if timeout != -1:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        return 0.0
+    if timeout == -1:
+        return None
+    if timeout < 0:
+        raise ValueError("timeout value must be a non-negative number")
+    if timeout > TIMEOUT_MAX:
+        raise OverflowError("timeout value is too large")
+    if math.isnan(timeout):
+        raise ValueError("timeout value must be a non-negative number")
+    return timeout
+
+
+def _wake(waiter: _Waiter, value: bool) -> None:
+    """Unpark ``waiter`` from any thread (the lock's _mutex is held by the caller)."""
+    hub = waiter.hub
+    if hub.in_owner_thread():
+        if waiter.task._parked:
+            hub.unpark(waiter.task, value)
+    else:
+        hub.loop.call_soon_threadsafe(_unpark_if_parked, hub, waiter.task, value)
+
+
+def _unpark_if_parked(hub: Any, task: Any, value: Any) -> None:
+    if task._parked:
+        hub.unpark(task, value)
+
+
+class LockType:
+    """A non-reentrant lock whose blocking ``acquire`` parks the current fiber.
+
+    Same API as ``_thread.LockType``: ``acquire(blocking=True, timeout=-1)``,
+    ``release()``, ``locked()``, the context-manager protocol.  Any fiber or
+    thread may release it.  Uncontended acquire does not switch fibers.
+    """
+
+    __slots__ = ("_held", "_mutex", "_waiters", "__weakref__")
+
+    def __init__(self) -> None:
+        self._held = _real_lock()
+        self._mutex = _real_lock()
+        self._waiters: deque[_Waiter] = deque()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire the lock; return whether it was acquired (see ``_thread.LockType.acquire``)."""
+        if self._held.acquire(False):
+            return True
+        wait = _check_acquire_args(blocking, timeout)
+        if wait == 0.0:
+            return False
+        hub = _state.get_hub()
+        # Raises a clear RuntimeError inside an event-loop callback, which cannot park.
+        task = hub.current_task()
+        waiter = _Waiter(hub, task)
+        with self._mutex:
+            if self._held.acquire(False):
+                return True
+            self._waiters.append(waiter)
+        if wait is not None:
+            waiter.timer = hub.loop.call_later(wait, self._timed_out, waiter)
+
+        def abort() -> bool:
+            with self._mutex:
+                if waiter.granted:
+                    return False  # the lock is ours already: keep it, cancel later
+                self._waiters.remove(waiter)
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+            return True
+
+        got = hub.park(abort, self._describe)
+        if waiter.timer is not None:
+            waiter.timer.cancel()
+        return bool(got)
+
+    def _timed_out(self, waiter: _Waiter) -> None:
+        with self._mutex:
+            if waiter.granted:
+                return
+            self._waiters.remove(waiter)
+        if waiter.task._parked:
+            waiter.hub.unpark(waiter.task, False)
+
+    def release(self) -> None:
+        """Release the lock (from any fiber or thread); RuntimeError if it is not locked."""
+        with self._mutex:
+            if not self._held.locked():
+                raise RuntimeError("release unlocked lock")
+            waiters = self._waiters
+            while waiters:
+                waiter = waiters.popleft()
+                if waiter.hub.closed:
+                    continue  # its hub is gone (e.g. the parent's, after fork)
+                # Hand over: the real lock stays held on the new owner's behalf.
+                waiter.granted = True
+                _wake(waiter, True)
+                return
+            self._held.release()
+
+    def locked(self) -> bool:
+        """Whether the lock is held."""
+        return self._held.locked()
+
+    def _at_fork_reinit(self) -> None:
+        # Called by threading in a forked child: the parent's waiters do not exist here.
+        self._held = _real_lock()
+        self._mutex = _real_lock()
+        self._waiters = deque()
+
+    def _describe(self) -> str:
+        return f"lock {id(self):#x} ({len(self._waiters)} waiting)"
+
+    acquire_lock = acquire
+    release_lock = release
+    locked_lock = locked
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__qualname__!r} object")
+
+    def __repr__(self) -> str:
+        state = "locked" if self._held.locked() else "unlocked"
+        return f"<{state} {type(self).__module__}.{type(self).__qualname__} object at {id(self):#x}>"
+
+
+def allocate_lock() -> LockType:
+    """Return a new green lock (``_thread.allocate_lock``)."""
+    return LockType()
+
+
+class RLock:
+    """A reentrant green lock (``_thread.RLock``): owned by the fiber that acquired it."""
+
+    __slots__ = ("_block", "_owner", "_count", "__weakref__")
+
+    def __init__(self) -> None:
+        self._block = LockType()
+        self._owner: int | None = None
+        self._count = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire, or increase the recursion level if the caller already owns it."""
+        me = get_ident()
+        if self._owner == me:
+            self._count += 1
+            return True
+        if not self._block.acquire(blocking, timeout):
+            return False
+        self._owner = me
+        self._count = 1
+        return True
+
+    def release(self) -> None:
+        """Decrease the recursion level; unlock at zero.  RuntimeError if not owned."""
+        if self._owner != get_ident():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if not self._count:
+            self._owner = None
+            self._block.release()
+
+    def locked(self) -> bool:
+        """Whether some fiber holds the lock."""
+        return self._block.locked()
+
+    def _is_owned(self) -> bool:
+        return self._owner == get_ident()
+
+    def _recursion_count(self) -> int:
+        return self._count if self._owner == get_ident() else 0
+
+    # Condition variables use these to drop and restore the full recursion level.
+    def _release_save(self) -> tuple[int, int | None]:
+        if self._count == 0:
+            raise RuntimeError("cannot release un-acquired lock")
+        state = (self._count, self._owner)
+        self._count = 0
+        self._owner = None
+        self._block.release()
+        return state
+
+    def _acquire_restore(self, state: tuple[int, int | None]) -> None:
+        self._block.acquire()
+        self._count, self._owner = state
+
+    def _at_fork_reinit(self) -> None:
+        self._block._at_fork_reinit()
+        self._owner = None
+        self._count = 0
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__qualname__!r} object")
+
+    def __repr__(self) -> str:
+        state = "locked" if self._block.locked() else "unlocked"
+        return (
+            f"<{state} {type(self).__module__}.{type(self).__qualname__} object "
+            f"owner={self._owner or 0} count={self._count} at {id(self):#x}>"
+        )

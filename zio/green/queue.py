@@ -1,0 +1,194 @@
+"""Cooperative ``queue``: blocking ``put``/``get`` park the fiber, not the OS thread.
+
+``Queue``, ``LifoQueue`` and ``PriorityQueue`` are the stdlib classes (so
+``isinstance`` checks and subclass hooks keep working) with their mutex and
+conditions made green.  ``SimpleQueue`` replaces the C ``_queue.SimpleQueue``,
+whose ``get`` blocks the whole thread in C and deadlocks a fiber program.
+Like the C type, its ``put`` never blocks and never switches fibers, so it is
+safe from ``__del__`` methods, weakref callbacks and signal handlers.
+"""
+
+from __future__ import annotations
+
+import math
+import queue as _queue
+import types
+from collections import deque
+from queue import Empty, Full  # noqa: F401 - part of the drop-in API
+from typing import Any
+
+from .._core import _state
+from . import _originals
+from ._locks import _wake
+from .threading import Condition, Lock
+
+__all__ = ["Empty", "Full", "LifoQueue", "PriorityQueue", "Queue", "SimpleQueue"]
+if hasattr(_queue, "ShutDown"):
+    from queue import ShutDown  # noqa: F401
+
+    __all__.append("ShutDown")
+
+#: The names of ``queue`` this module replaces (zio.patch and its tests read it).
+__implements__ = ["SimpleQueue", "Queue", "LifoQueue", "PriorityQueue"]
+
+
+def _make_green(q: Any) -> None:
+    q.mutex = Lock()
+    q.not_empty = Condition(q.mutex)
+    q.not_full = Condition(q.mutex)
+    q.all_tasks_done = Condition(q.mutex)
+
+
+class Queue(_queue.Queue):
+    """``queue.Queue`` whose blocking calls park the current fiber."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        _make_green(self)
+
+
+class LifoQueue(_queue.LifoQueue):
+    """``queue.LifoQueue`` whose blocking calls park the current fiber."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        _make_green(self)
+
+
+class PriorityQueue(_queue.PriorityQueue):
+    """``queue.PriorityQueue`` whose blocking calls park the current fiber."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        _make_green(self)
+
+
+class _Getter:
+    __slots__ = ("hub", "task", "granted", "timer")
+
+    def __init__(self, hub: Any, task: Any) -> None:
+        self.hub = hub
+        self.task = task
+        self.granted = False
+        self.timer: Any = None
+
+
+class SimpleQueue:
+    """Unbounded FIFO queue (``queue.SimpleQueue``); ``get`` parks the fiber.
+
+    ``put`` appends and wakes one waiting getter; the getter takes the item
+    itself after waking, so a getter cancelled while waking leaves the item
+    in the queue for the next one (nothing is lost).
+    """
+
+    __slots__ = ("_items", "_getters", "_mutex", "__weakref__")
+
+    def __init__(self) -> None:
+        self._items: deque = deque()
+        self._getters: deque[_Getter] = deque()
+        self._mutex = _originals.allocate_lock()
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Add ``item``; never blocks (``block`` and ``timeout`` exist for Queue compatibility)."""
+        self._items.append(item)
+        self._wake_one()
+
+    def put_nowait(self, item: Any) -> None:
+        """Same as ``put(item)``."""
+        self.put(item, block=False)
+
+    def _wake_one(self) -> None:
+        with self._mutex:
+            while self._getters:
+                getter = self._getters.popleft()
+                if getter.hub.closed:
+                    continue
+                getter.granted = True
+                _wake(getter, True)
+                return
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """Remove and return an item, waiting up to ``timeout`` seconds if ``block``.
+
+        Raises :class:`queue.Empty` when no item came in time (at once if not ``block``).
+        """
+        if timeout is not None:
+            if timeout < 0:
+                raise ValueError("'timeout' must be a non-negative number")
+            if math.isnan(timeout):
+                raise ValueError("'timeout' must be a non-negative number")
+        deadline = None
+        while True:
+            try:
+                return self._items.popleft()
+            except IndexError:
+                pass
+            if not block:
+                raise Empty
+            hub = _state.get_hub()
+            if timeout is not None:
+                now = hub.loop.time()
+                if deadline is None:
+                    deadline = now + timeout
+                if now >= deadline:
+                    raise Empty
+            if not self._wait(hub, deadline):
+                # Timed out; an item may still have arrived at the last moment.
+                try:
+                    return self._items.popleft()
+                except IndexError:
+                    raise Empty from None
+
+    def _wait(self, hub: Any, deadline: float | None) -> bool:
+        task = hub.current_task()
+        getter = _Getter(hub, task)
+        with self._mutex:
+            if self._items:
+                return True
+            self._getters.append(getter)
+        if deadline is not None:
+            getter.timer = hub.loop.call_at(deadline, self._timed_out, getter)
+
+        def abort() -> bool:
+            with self._mutex:
+                if getter.granted:
+                    # A put() already woke us (maybe from another thread, its
+                    # wakeup still in flight): stay parked for it; the cancel
+                    # is delivered at the next blocking call.
+                    return False
+                self._getters.remove(getter)
+            if getter.timer is not None:
+                getter.timer.cancel()
+            return True
+
+        try:
+            woken = hub.park(abort, lambda: f"SimpleQueue.get() on queue {id(self):#x}")
+        finally:
+            if getter.timer is not None:
+                getter.timer.cancel()
+        return bool(woken)
+
+    def _timed_out(self, getter: _Getter) -> None:
+        with self._mutex:
+            if getter.granted:
+                return
+            self._getters.remove(getter)
+        if getter.task._parked:
+            getter.hub.unpark(getter.task, False)
+
+    def get_nowait(self) -> Any:
+        """Same as ``get(block=False)``."""
+        return self.get(block=False)
+
+    def empty(self) -> bool:
+        """Whether the queue is empty (a snapshot)."""
+        return not self._items
+
+    def qsize(self) -> int:
+        """The number of items (a snapshot)."""
+        return len(self._items)
+
+    __class_getitem__ = classmethod(types.GenericAlias)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__qualname__!r} object")

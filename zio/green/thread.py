@@ -1,0 +1,284 @@
+"""Cooperative ``_thread``: "threads" are fibers on the calling thread's hub.
+
+Drop-in for the low-level ``_thread`` module.  ``start_new_thread`` spawns a
+fiber; locks park the fiber instead of the OS thread; ``get_ident`` is the
+fiber's identity (the real thread ident on a thread's original greenlet, so a
+program's main line keeps the main thread's ident); ``_local`` is
+fiber-local.  ``get_native_id``, ``interrupt_main``, ``stack_size``, ``exit``
+and the excepthook helpers are the real ones.
+
+Threads whose code lives in :data:`REAL_THREAD_MODULES` (multiprocessing's
+and ProcessPoolExecutor's helper threads, which block in C on pipes and
+semaphores) are started as real OS threads, as is any ``threading.Thread``
+with a true ``zio_real_thread`` attribute.  They still use green locks, which
+work across threads.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import traceback
+from typing import Any, Callable
+
+from greenlet import getcurrent
+
+from .._core import _state
+from . import _originals
+from ._local import local as _local
+from ._locks import TIMEOUT_MAX, LockType, RLock, allocate_lock, get_ident
+
+__all__ = [
+    "LockType",
+    "RLock",
+    "TIMEOUT_MAX",
+    "allocate_lock",
+    "error",
+    "exit",
+    "get_ident",
+    "get_native_id",
+    "interrupt_main",
+    "stack_size",
+    "start_new_thread",
+]
+
+#: The names of ``_thread`` this module replaces (zio.patch and its tests read it).
+__implements__ = [
+    "LockType",
+    "RLock",
+    "_count",
+    "_local",
+    "allocate",
+    "allocate_lock",
+    "get_ident",
+    "start_new",
+    "start_new_thread",
+]
+if hasattr(_thread, "_set_sentinel"):
+    __implements__.append("_set_sentinel")
+if hasattr(_thread, "start_joinable_thread"):
+    __implements__ += ["start_joinable_thread", "_ThreadHandle", "_make_thread_handle", "_shutdown", "lock"]
+
+error = _thread.error
+exit = _thread.exit
+exit_thread = _thread.exit
+interrupt_main = _thread.interrupt_main
+stack_size = _thread.stack_size
+get_native_id = _thread.get_native_id
+_excepthook = _thread._excepthook
+_ExceptHookArgs = _thread._ExceptHookArgs
+allocate = allocate_lock
+lock = LockType
+if hasattr(_thread, "daemon_threads_allowed"):
+    daemon_threads_allowed = _thread.daemon_threads_allowed
+if hasattr(_thread, "_is_main_interpreter"):
+    _is_main_interpreter = _thread._is_main_interpreter
+if hasattr(_thread, "_get_main_thread_ident"):
+    _get_main_thread_ident = _thread._get_main_thread_ident
+
+#: Module prefixes whose threads stay real OS threads (they block in C code).
+REAL_THREAD_MODULES: list[str] = ["multiprocessing", "concurrent.futures.process"]
+
+# Fiber threads alive now (for _count()), and the sentinel locks each holds.
+_live_fibers = 0
+_sentinels: dict[int, list[LockType]] = {}
+
+
+def _thread_object(function: Callable[..., Any]) -> Any:
+    """The threading.Thread behind ``function`` (its bound ``_bootstrap``), if any."""
+    owner = getattr(function, "__self__", None)
+    return owner if owner is not None and hasattr(owner, "_bootstrap") else None
+
+
+def wants_real_thread(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` (passed to start_new_thread) must run in a real OS thread."""
+    owner = _thread_object(function)
+    if owner is None:
+        return False
+    if getattr(owner, "zio_real_thread", False):
+        return True
+    target = getattr(owner, "_target", None)
+    modules = [type(owner).__module__, getattr(target, "__module__", None) or ""]
+    return any(m == p or m.startswith(p + ".") for m in modules for p in REAL_THREAD_MODULES)
+
+
+def _check_args(function: Any, args: Any, kwargs: Any) -> None:
+    if not callable(function):
+        raise TypeError("first arg must be callable")
+    if not isinstance(args, tuple):
+        raise TypeError("2nd arg must be a tuple")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError("optional 3rd arg must be a dictionary")
+
+
+def _report_unraisable(function: Any, exc: BaseException) -> None:
+    """What CPython does with an exception escaping a ``start_new_thread`` function."""
+    hook = sys.unraisablehook
+    if hook is not sys.__unraisablehook__:
+
+        class _Args:
+            exc_type = type(exc)
+            exc_value = exc
+            exc_traceback = exc.__traceback__
+            err_msg = "Exception ignored in thread started by"
+            object = function
+
+        try:
+            hook(_Args)
+            return
+        except BaseException:  # noqa: BLE001 - fall back to printing
+            pass
+    try:
+        print(f"Exception ignored in thread started by: {function!r}", file=sys.stderr)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    except Exception:  # noqa: BLE001 - stderr may be gone at shutdown
+        pass
+
+
+def _fiber_main(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any) -> None:
+    global _live_fibers
+    _live_fibers += 1
+    key = get_ident()
+    try:
+        function(*args, **kwargs)
+    except SystemExit:
+        pass
+    except BaseException as exc:  # noqa: BLE001 - a thread's error never escapes it
+        from .._core.errors import Cancelled
+
+        if not isinstance(exc, Cancelled):
+            _report_unraisable(function, exc)
+    finally:
+        _live_fibers -= 1
+        # Like the C thread state going away: release the thread's sentinel
+        # locks, which is what Thread.join() waits for (Python < 3.13).
+        for sentinel in _sentinels.pop(key, ()):
+            if sentinel.locked():
+                sentinel.release()
+        if handle is not None:
+            handle._set_done()
+
+
+def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any) -> int:
+    hub = _state.get_hub()
+    owner = _thread_object(function)
+    name = getattr(owner, "name", None) or getattr(function, "__qualname__", "thread")
+    task = hub.spawn(_fiber_main, (function, args, kwargs, handle), name=f"thread:{name}")
+    return id(task)
+
+
+def start_new_thread(function: Callable[..., Any], args: tuple, kwargs: dict | None = None) -> int:
+    """Start ``function(*args, **kwargs)`` in a new fiber; return its ident.
+
+    The fiber starts when the caller next blocks.  An exception escaping it
+    is reported through ``sys.unraisablehook``; ``SystemExit`` ends it quietly.
+    """
+    _check_args(function, args, kwargs)
+    if wants_real_thread(function):
+        return _originals.start_new_thread(function, args, kwargs or {})
+    return _spawn(function, args, kwargs or {}, None)
+
+
+start_new = start_new_thread
+
+
+def _count() -> int:
+    """Threads alive besides main ones: real threads plus fiber threads."""
+    return _originals.count() + _live_fibers
+
+
+def _set_sentinel() -> Any:
+    """A lock released when the calling fiber (or real thread) ends (``_thread._set_sentinel``)."""
+    if getcurrent().parent is None:
+        assert _originals.set_sentinel is not None
+        return _originals.set_sentinel()
+    sentinel = LockType()
+    _sentinels.setdefault(get_ident(), []).append(sentinel)
+    return sentinel
+
+
+class _ThreadHandle:
+    """The joinable handle of a fiber thread (``_thread._ThreadHandle``, Python 3.13+)."""
+
+    __slots__ = ("ident", "_done", "_real", "_daemon", "__weakref__")
+
+    def __init__(self, ident: int | None = None) -> None:
+        self.ident = ident
+        self._done = LockType()
+        self._done.acquire()
+        self._real: Any = None
+        self._daemon = True
+
+    def is_done(self) -> bool:
+        """Whether the thread has finished."""
+        if self._real is not None:
+            return self._real.is_done()
+        return not self._done.locked()
+
+    def _set_done(self) -> None:
+        if self._real is not None:
+            self._real._set_done()
+        elif self._done.locked():
+            self._done.release()
+        _nondaemon_handles.discard(self)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to finish, at most ``timeout`` seconds."""
+        if self._real is not None:
+            self._real.join(timeout)
+            return
+        if self.ident is not None and self.ident == get_ident() and not self.is_done():
+            raise RuntimeError("Cannot join current thread")
+        if timeout is None or timeout < 0:
+            got = self._done.acquire()
+        else:
+            got = self._done.acquire(True, timeout)
+        if got:
+            self._done.release()
+
+    def __repr__(self) -> str:
+        return f"<zio.green.thread._ThreadHandle ident={self.ident} done={self.is_done()}>"
+
+
+_nondaemon_handles: set[_ThreadHandle] = set()
+
+
+def start_joinable_thread(function: Callable[..., Any], handle: Any = None, daemon: bool = True) -> Any:
+    """Start a fiber thread and return its joinable handle (``_thread.start_joinable_thread``)."""
+    _check_args(function, (), None)
+    if handle is None:
+        handle = _ThreadHandle()
+    elif not isinstance(handle, _ThreadHandle):
+        raise TypeError("'handle' must be a _ThreadHandle")
+    if handle.ident is not None:
+        raise RuntimeError("thread already started")
+    handle._daemon = daemon
+    if wants_real_thread(function):
+        assert _originals.start_joinable_thread is not None
+        handle._real = _originals.start_joinable_thread(function, daemon=daemon)
+        handle.ident = handle._real.ident
+        return handle
+    if not daemon:
+        _nondaemon_handles.add(handle)
+    handle.ident = _spawn(function, (), {}, handle)
+    return handle
+
+
+def _make_thread_handle(ident: int) -> Any:
+    """A handle for an already-running thread or fiber (``_thread._make_thread_handle``)."""
+    if getcurrent().parent is None and _originals.make_thread_handle is not None:
+        return _originals.make_thread_handle(ident)
+    return _ThreadHandle(ident)
+
+
+def _shutdown() -> None:
+    """Wait for every non-daemon fiber thread, then for real threads (``_thread._shutdown``)."""
+    while _nondaemon_handles:
+        handle = next(iter(_nondaemon_handles))
+        if handle.ident == get_ident():
+            _nondaemon_handles.discard(handle)
+            continue
+        handle.join()
+        _nondaemon_handles.discard(handle)
+    if _originals.thread_shutdown is not None:
+        _originals.thread_shutdown()

@@ -1,0 +1,1 @@
+"""One module per patch target; each lists what it replaces in ``REPLACES`` and patches in ``apply()``."""
