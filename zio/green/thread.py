@@ -25,7 +25,7 @@ from greenlet import getcurrent
 
 from .._core import _state
 from . import _originals
-from ._local import local as _local
+from ._local import local as _local  # noqa: F401 - re-exported as _thread._local
 from ._locks import TIMEOUT_MAX, LockType, RLock, allocate_lock, get_ident
 
 __all__ = [

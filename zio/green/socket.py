@@ -1,0 +1,621 @@
+"""Cooperative drop-in for the stdlib :mod:`socket` module.
+
+Everything the stdlib module offers is re-exported unchanged, except:
+
+* :class:`socket`, a subclass of the stdlib ``socket.socket`` (so
+  ``isinstance`` checks keep holding after patching) whose blocking methods
+  park the current fiber instead of the thread;
+* :func:`socketpair`, :func:`fromfd`, :func:`create_connection` and
+  :func:`create_server`, which return such sockets;
+* the name-resolution functions (:func:`getaddrinfo`, :func:`gethostbyname`,
+  ...), which go through the resolver hook :data:`_resolve`.
+
+How a blocking call works: the real fd is always non-blocking, so the
+syscall is tried first; only on ``EAGAIN`` does the fiber park on the hub
+until the fd is ready (the fd stays registered with the backend between
+waits, so an idle request/response connection costs no ``epoll_ctl``).
+The *user-visible* mode is kept apart and follows the stdlib exactly:
+``settimeout(None)`` blocks (cooperatively), ``settimeout(0.0)`` /
+``setblocking(False)`` raises ``BlockingIOError``, a positive timeout raises
+``TimeoutError`` (``socket.timeout``) with the stdlib's message.
+
+Every blocking method is a checkpoint: a pending cancellation is raised
+before the syscall is tried, and a cancelled wait consumed nothing.
+``close()`` wakes other fibers blocked on the socket with
+:class:`zio.ClosedResourceError` (an ``OSError`` with ``EBADF``) before the
+fd is closed.
+"""
+
+from __future__ import annotations
+
+import _socket
+import errno as _errno
+import os as _os
+import socket as _std
+import sys as _sys
+from typing import Any
+
+from .._core._compat import ExceptionGroup as _ExceptionGroup
+from .._core.io import notify_closing as _notify_closing
+from . import _thread_resolver
+from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_io
+
+# -- re-export the stdlib module --------------------------------------------------
+_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
+for _name in dir(_std):
+    if _name not in _SKIP:
+        globals()[_name] = getattr(_std, _name)
+del _name
+
+__all__ = list(_std.__all__)
+
+#: The hook for name resolution.  Any object with the functions
+#: ``getaddrinfo``, ``gethostbyname``, ``gethostbyname_ex``, ``gethostbyaddr``,
+#: ``getnameinfo`` and ``getfqdn`` (with the stdlib's signatures, results and
+#: exceptions).  Looked up at every call, so assigning it switches resolvers.
+#: Default: libc in worker threads; ``zio.dns`` will replace it.
+_resolve: Any = _thread_resolver
+
+_csocket = _socket.socket
+_c_recv = _csocket.recv
+_c_recv_into = _csocket.recv_into
+_c_recvfrom = _csocket.recvfrom
+_c_recvfrom_into = _csocket.recvfrom_into
+_c_send = _csocket.send
+_c_sendall = _csocket.sendall
+_c_sendto = _csocket.sendto
+_c_connect = _csocket.connect
+_c_accept = _csocket._accept
+_c_fileno = _csocket.fileno
+_c_settimeout = _csocket.settimeout
+_c_gettimeout = _csocket.gettimeout
+_c_recvmsg = getattr(_csocket, "recvmsg", None)
+_c_recvmsg_into = getattr(_csocket, "recvmsg_into", None)
+_c_sendmsg = getattr(_csocket, "sendmsg", None)
+_inet_pton = _socket.inet_pton
+_GLOBAL_DEFAULT_TIMEOUT = _std._GLOBAL_DEFAULT_TIMEOUT
+_GiveupOnSendfile = _std._GiveupOnSendfile
+_INET_FAMILIES = (_socket.AF_INET, getattr(_socket, "AF_INET6", _socket.AF_INET))
+_TIMED_OUT = "timed out"
+_sendfile = getattr(_os, "sendfile", None)
+
+
+def _parse_timeout(value: Any) -> float | None:
+    """Validate a timeout like the C socket module (same exceptions and messages)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            raise ValueError("Invalid value NaN (not a number)")
+        seconds = value
+    else:
+        import operator
+
+        seconds = float(operator.index(value))  # TypeError like C for str etc.
+    if seconds < 0:
+        raise ValueError("Timeout value out of range")
+    return seconds
+
+
+class socket(_std.socket):
+    """A cooperative ``socket.socket``: same constructor, methods and semantics.
+
+    Blocking methods park the current fiber instead of the OS thread.  The
+    real fd is non-blocking; :meth:`gettimeout` / :meth:`getblocking`
+    report the mode the user chose.
+    """
+
+    __slots__ = ("_timeout",)
+
+    def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: Any = None) -> None:
+        super().__init__(family, type, proto, fileno)
+        # The C layer applied the stdlib rules (default timeout, SOCK_NONBLOCK
+        # in type); remember the result as the user-visible mode, then make
+        # the fd itself non-blocking for good.
+        self._timeout: float | None = _c_gettimeout(self)
+        _c_settimeout(self, 0.0)
+
+    # -- mode -------------------------------------------------------------------
+    def settimeout(self, value: float | None) -> None:
+        """Set the timeout of blocking operations (None: block; 0.0: non-blocking)."""
+        self._timeout = _parse_timeout(value)
+
+    def gettimeout(self) -> float | None:
+        """The timeout set with :meth:`settimeout` (None: blocking)."""
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        """``setblocking(True)`` is ``settimeout(None)``; ``setblocking(False)`` is ``settimeout(0.0)``."""
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        """False only in non-blocking mode (timeout 0.0)."""
+        return self._timeout != 0.0
+
+    @property
+    def timeout(self) -> float | None:
+        """The timeout in seconds (None for blocking), as ``socket.socket.timeout``."""
+        return self._timeout
+
+    # -- the wait ---------------------------------------------------------------
+    def _deadline(self) -> float | None:
+        timeout = self._timeout
+        return None if timeout is None else monotonic() + timeout
+
+    def _retry(self, kind: int, fn: Any, *args: Any) -> Any:
+        """Slow path: park until ready and retry ``fn`` until it stops raising EAGAIN."""
+        deadline = self._deadline()
+        fd = _c_fileno(self)
+        while True:
+            wait_io(fd, kind, deadline, _TIMED_OUT)
+            try:
+                return fn(self, *args)
+            except BlockingIOError:
+                pass
+
+    # -- receiving --------------------------------------------------------------
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Receive up to ``bufsize`` bytes (``b""`` at end of stream)."""
+        raise_if_cancelled()
+        try:
+            return _c_recv(self, bufsize, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(READ, _c_recv, bufsize, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive into ``buffer``; returns the number of bytes received."""
+        raise_if_cancelled()
+        try:
+            return _c_recv_into(self, buffer, nbytes, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(READ, _c_recv_into, buffer, nbytes, flags)
+
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
+        """Receive a datagram (or stream data) and the sender's address."""
+        raise_if_cancelled()
+        try:
+            return _c_recvfrom(self, bufsize, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(READ, _c_recvfrom, bufsize, flags)
+
+    def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, Any]:
+        """Like :meth:`recvfrom`, into ``buffer``."""
+        raise_if_cancelled()
+        try:
+            return _c_recvfrom_into(self, buffer, nbytes, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(READ, _c_recvfrom_into, buffer, nbytes, flags)
+
+    if _c_recvmsg is not None:
+
+        def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[bytes, list, int, Any]:
+            """Receive data and ancillary data (``recvmsg(2)``)."""
+            raise_if_cancelled()
+            try:
+                return _c_recvmsg(self, bufsize, ancbufsize, flags)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+            return self._retry(READ, _c_recvmsg, bufsize, ancbufsize, flags)
+
+        def recvmsg_into(self, buffers: Any, ancbufsize: int = 0, flags: int = 0) -> tuple[int, list, int, Any]:
+            """Like :meth:`recvmsg`, scattering into ``buffers``."""
+            buffers = list(buffers)  # an iterator must survive a retry
+            raise_if_cancelled()
+            try:
+                return _c_recvmsg_into(self, buffers, ancbufsize, flags)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+            return self._retry(READ, _c_recvmsg_into, buffers, ancbufsize, flags)
+
+    # -- sending ----------------------------------------------------------------
+    def send(self, data: Any, flags: int = 0) -> int:
+        """Send some of ``data``; returns how many bytes were sent."""
+        raise_if_cancelled()
+        try:
+            return _c_send(self, data, flags)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(WRITE, _c_send, data, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """Send all of ``data``.  With a timeout, it bounds the whole call (as in the stdlib).
+
+        On error or cancellation part of the data may have been sent.
+        """
+        raise_if_cancelled()
+        timeout = self._timeout
+        if timeout == 0.0:
+            _c_sendall(self, data, flags)  # the C code has the exact non-blocking semantics
+            return
+        with memoryview(data) as view, view.cast("B") as flat:
+            total = len(flat)
+            try:
+                sent = _c_send(self, flat, flags)
+            except BlockingIOError:
+                sent = 0
+            if sent >= total:
+                return
+            deadline = None if timeout is None else monotonic() + timeout
+            fd = _c_fileno(self)
+            while sent < total:
+                wait_io(fd, WRITE, deadline, _TIMED_OUT)
+                try:
+                    sent += _c_send(self, flat[sent:], flags)
+                except BlockingIOError:
+                    pass
+
+    def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
+        """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
+        if address is None:
+            flags, address = 0, flags_or_address
+        else:
+            flags = flags_or_address
+        raise_if_cancelled()
+        address = self._resolve_address(address)
+        try:
+            return _c_sendto(self, data, flags, address)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+        return self._retry(WRITE, _c_sendto, data, flags, address)
+
+    if _c_sendmsg is not None:
+
+        def sendmsg(self, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
+            """Send data and ancillary data (``sendmsg(2)``)."""
+            buffers = list(buffers)
+            ancdata = list(ancdata)
+            raise_if_cancelled()
+            args: tuple = (buffers, ancdata, flags)
+            if address is not None:
+                args += (self._resolve_address(address),)
+            try:
+                return _c_sendmsg(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+            return self._retry(WRITE, _c_sendmsg, *args)
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """Send a file with ``os.sendfile`` where possible, else with :meth:`send`.
+
+        Same contract as ``socket.socket.sendfile``; the timeout applies to each wait.
+        """
+        try:
+            return self._sendfile_zero_copy(file, offset, count)
+        except _GiveupOnSendfile:
+            return self._sendfile_use_send(file, offset, count)
+
+    def _sendfile_zero_copy(self, file: Any, offset: int, count: int | None) -> int:
+        if _sendfile is None:
+            raise _GiveupOnSendfile("os.sendfile() not available on this platform")
+        self._check_sendfile_params(file, offset, count)
+        try:
+            file_fd = file.fileno()
+        except (AttributeError, OSError) as err:  # io.UnsupportedOperation is an OSError
+            raise _GiveupOnSendfile(err)
+        try:
+            size = _os.fstat(file_fd).st_size
+        except OSError as err:
+            raise _GiveupOnSendfile(err)
+        if not size:
+            return 0
+        timeout = self._timeout
+        if timeout == 0.0:
+            raise ValueError("non-blocking sockets are not supported")
+        raise_if_cancelled()
+        blocksize = min(count or size, 1 << 30)
+        fd = _c_fileno(self)
+        total = 0
+        try:
+            while True:
+                if count:
+                    blocksize = min(count - total, blocksize)
+                    if blocksize <= 0:
+                        break
+                try:
+                    sent = _sendfile(fd, file_fd, offset, blocksize)
+                except BlockingIOError:
+                    wait_io(fd, WRITE, None if timeout is None else monotonic() + timeout, _TIMED_OUT)
+                    continue
+                except OSError as err:
+                    if total == 0:
+                        # Not a file sendfile() supports: let the caller fall back.
+                        raise _GiveupOnSendfile(err)
+                    raise
+                if sent == 0:
+                    break  # end of file
+                offset += sent
+                total += sent
+            return total
+        finally:
+            if total > 0 and hasattr(file, "seek"):
+                file.seek(offset)
+
+    # -- connections ------------------------------------------------------------
+    def _resolve_address(self, address: Any) -> Any:
+        """Resolve a host name in an AF_INET/AF_INET6 address cooperatively.
+
+        The C functions would call ``getaddrinfo`` themselves and block the
+        thread; numeric addresses and the special names pass through.
+        """
+        if self.family not in _INET_FAMILIES or not isinstance(address, tuple) or len(address) < 2:
+            return address
+        host = address[0]
+        if not isinstance(host, str) or host in ("", "<broadcast>"):
+            return address
+        try:
+            _inet_pton(self.family, host)
+            return address
+        except (OSError, ValueError):
+            pass
+        infos = _resolve.getaddrinfo(host, address[1], self.family, self.type, self.proto)
+        if not infos:
+            raise _socket.gaierror(_socket.EAI_NONAME, "Name or service not known")
+        resolved = infos[0][4]
+        if len(address) > 2 and len(resolved) > 2:
+            # IPv6 with explicit flowinfo / scope_id: keep the caller's.
+            resolved = (resolved[0], resolved[1], *address[2:])
+        return resolved
+
+    def bind(self, address: Any) -> None:
+        """Bind to ``address``; host names are resolved without blocking other fibers."""
+        _csocket.bind(self, self._resolve_address(address))
+
+    def connect(self, address: Any) -> None:
+        """Connect to ``address``, parking until the connection is established."""
+        raise_if_cancelled()
+        address = self._resolve_address(address)
+        try:
+            _c_connect(self, address)
+            return
+        except BlockingIOError as err:
+            if self._timeout == 0.0:
+                raise
+            if err.errno == _errno.EAGAIN and self.family == getattr(_socket, "AF_UNIX", None):
+                # A full AF_UNIX backlog: the socket is not "connecting", so
+                # writability says nothing; retry the connect itself.
+                self._connect_unix_retry(address)
+                return
+        fd = _c_fileno(self)
+        wait_io(fd, WRITE, self._deadline(), _TIMED_OUT)
+        err = self.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        if err:
+            raise OSError(err, _os.strerror(err))
+
+    def _connect_unix_retry(self, address: Any) -> None:
+        from .._core.api import sleep
+
+        deadline = self._deadline()
+        delay = 0.001
+        while True:
+            if deadline is not None and monotonic() + delay > deadline:
+                raise TimeoutError(_TIMED_OUT)
+            sleep(delay)
+            delay = min(delay * 2, 0.05)
+            try:
+                _c_connect(self, address)
+                return
+            except BlockingIOError as err:
+                if err.errno != _errno.EAGAIN:
+                    raise
+
+    def connect_ex(self, address: Any) -> int:
+        """Like :meth:`connect`, but return an errno (0 on success) instead of raising OSError."""
+        try:
+            self.connect(address)
+        except TimeoutError as err:
+            if err.errno is None:
+                return _errno.EWOULDBLOCK  # what the C code returns on timeout
+            return err.errno
+        except OSError as err:
+            if err.errno is None or isinstance(err, _socket.gaierror):
+                raise
+            return err.errno
+        return 0
+
+    def accept(self) -> tuple["socket", Any]:
+        """Wait for a connection; returns ``(socket, address)``.
+
+        The new socket gets the default timeout, as in the stdlib.
+        """
+        raise_if_cancelled()
+        try:
+            fd, addr = _c_accept(self)
+        except BlockingIOError:
+            if self._timeout == 0.0:
+                raise
+            fd, addr = self._retry(READ, _c_accept)
+        return socket(self.family, self.type, self.proto, fileno=fd), addr
+
+    # -- closing ----------------------------------------------------------------
+    def _real_close(self, _ss: Any = _csocket) -> None:
+        fd = _c_fileno(self)
+        if fd >= 0:
+            # Wake fibers blocked on this socket and drop the backend
+            # registration *before* the number can be reused.
+            _notify_closing(fd)
+        _ss.close(self)
+
+    def detach(self) -> int:
+        """Give up the fd without closing it; returns it.  Waiters are woken like on close."""
+        fd = _c_fileno(self)
+        if fd >= 0:
+            _notify_closing(fd)
+        return super().detach()
+
+    def __del__(self) -> None:
+        # Garbage collected without close(): the C finaliser closes the fd
+        # (and warns); forget its backend registration first, or a later fd
+        # with the same number would inherit a stale "already armed" state.
+        try:
+            fd = _c_fileno(self)
+            if fd >= 0:
+                _notify_closing(fd)
+        except Exception:  # noqa: BLE001 - interpreter shutdown, wrong thread
+            pass
+        _csocket.__del__(self)
+
+
+SocketType = _socket.socket
+
+
+# -- module functions ---------------------------------------------------------------
+def socketpair(family: int = _socket.AF_UNIX, type: int = _socket.SOCK_STREAM, proto: int = 0) -> tuple[socket, socket]:
+    """A pair of connected cooperative sockets (see :func:`socket.socketpair`)."""
+    a, b = _socket.socketpair(family, type, proto)
+    return socket(family, type, proto, a.detach()), socket(family, type, proto, b.detach())
+
+
+def fromfd(fd: int, family: int, type: int, proto: int = 0) -> socket:
+    """A cooperative socket on a duplicate of ``fd``."""
+    return socket(family, type, proto, _os.dup(fd))
+
+
+def create_connection(
+    address: tuple[str, int],
+    timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
+    source_address: Any = None,
+    *,
+    all_errors: bool = False,
+) -> socket:
+    """Connect to ``(host, port)``, trying every address the name resolves to, in order.
+
+    Same contract as :func:`socket.create_connection`: the first error is
+    raised if every attempt fails (an ``ExceptionGroup`` of all of them with
+    ``all_errors=True``).
+    """
+    host, port = address
+    errors: list[OSError] = []
+    for family, type_, proto, _canon, sockaddr in getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = None
+        try:
+            sock = socket(family, type_, proto)
+            if timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            errors.clear()
+            return sock
+        except OSError as exc:
+            if sock is not None:
+                sock.close()
+            errors.append(exc)
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
+    if not errors:
+        raise OSError("getaddrinfo returns an empty list")
+    try:
+        if all_errors:
+            raise _ExceptionGroup("create_connection failed", errors)
+        raise errors[0]
+    finally:
+        errors = []  # break the traceback reference cycle
+
+
+def create_server(
+    address: Any,
+    *,
+    family: int = _socket.AF_INET,
+    backlog: int | None = None,
+    reuse_port: bool = False,
+    dualstack_ipv6: bool = False,
+) -> socket:
+    """A listening cooperative TCP socket bound to ``address`` (see :func:`socket.create_server`)."""
+    if reuse_port and not hasattr(_socket, "SO_REUSEPORT"):
+        raise ValueError("SO_REUSEPORT not supported on this platform")
+    if dualstack_ipv6:
+        if not _std.has_dualstack_ipv6():
+            raise ValueError("dualstack_ipv6 not supported on this platform")
+        if family != _socket.AF_INET6:
+            raise ValueError("dualstack_ipv6 requires AF_INET6 family")
+    sock = socket(family, _socket.SOCK_STREAM)
+    try:
+        if hasattr(_socket, "SO_REUSEADDR") and _os.name not in ("nt", "cygwin"):
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+            except OSError:
+                pass  # e.g. AF_UNIX does not care
+        if reuse_port:
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEPORT, 1)
+        if _std.has_ipv6 and family == _socket.AF_INET6:
+            if dualstack_ipv6:
+                sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0)
+            elif hasattr(_socket, "IPV6_V6ONLY") and hasattr(_socket, "IPPROTO_IPV6"):
+                sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1)
+        try:
+            sock.bind(address)
+        except OSError as err:
+            raise OSError(err.errno, f"{err.strerror} (while attempting to bind on address {address!r})") from None
+        if backlog is None:
+            sock.listen()
+        else:
+            sock.listen(backlog)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+# -- name resolution through the hook ---------------------------------------------------
+def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> list:
+    """:func:`socket.getaddrinfo` through the cooperative resolver (:data:`_resolve`)."""
+    return _resolve.getaddrinfo(host, port, family, type, proto, flags)
+
+
+def gethostbyname(hostname: str) -> str:
+    """:func:`socket.gethostbyname` through the cooperative resolver."""
+    return _resolve.gethostbyname(hostname)
+
+
+def gethostbyname_ex(hostname: str) -> tuple[str, list[str], list[str]]:
+    """:func:`socket.gethostbyname_ex` through the cooperative resolver."""
+    return _resolve.gethostbyname_ex(hostname)
+
+
+def gethostbyaddr(ip_address: str) -> tuple[str, list[str], list[str]]:
+    """:func:`socket.gethostbyaddr` through the cooperative resolver."""
+    return _resolve.gethostbyaddr(ip_address)
+
+
+def getnameinfo(sockaddr: tuple, flags: int) -> tuple[str, str]:
+    """:func:`socket.getnameinfo` through the cooperative resolver."""
+    return _resolve.getnameinfo(sockaddr, flags)
+
+
+def getfqdn(name: str = "") -> str:
+    """:func:`socket.getfqdn` through the cooperative resolver."""
+    return _resolve.getfqdn(name)
+
+
+#: The names this module implements differently from the stdlib (for zio.patch).
+__implements__ = [
+    "socket",
+    "socketpair",
+    "fromfd",
+    "create_connection",
+    "create_server",
+    "getaddrinfo",
+    "gethostbyname",
+    "gethostbyname_ex",
+    "gethostbyaddr",
+    "getnameinfo",
+    "getfqdn",
+]
+
+if _sys.platform == "win32":  # pragma: no cover - zio targets POSIX
+    raise ImportError("zio.green.socket supports POSIX systems only")
