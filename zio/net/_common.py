@@ -1,0 +1,82 @@
+"""Small helpers shared by the zio.net modules."""
+
+from __future__ import annotations
+
+import socket as _std
+
+from .._core import _state
+from .._core.errors import ClosedResourceError
+
+__all__ = ["default_backlog", "IncompleteReadError", "LimitOverrunError", "closed_error", "OneShot"]
+
+
+def default_backlog() -> int:
+    """The largest listen backlog the system accepts (``net.core.somaxconn``).
+
+    As Go and trio do: a burst of connects is queued by the kernel rather
+    than dropped.  Falls back to ``socket.SOMAXCONN`` where the file is absent.
+    """
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            value = int(f.read().strip())
+    except (OSError, ValueError):
+        return _std.SOMAXCONN
+    # The kernel clamps larger values; listen() takes an int.
+    return max(1, min(value, 65535))
+
+
+class IncompleteReadError(EOFError):
+    """The stream ended before the requested bytes or delimiter arrived.
+
+    ``partial`` holds what was read; it is also left in the stream's buffer,
+    so nothing is lost.
+    """
+
+    def __init__(self, partial: bytes, expected: int | bytes) -> None:
+        what = f"{expected} bytes" if isinstance(expected, int) else f"delimiter {expected!r}"
+        super().__init__(f"the stream ended after {len(partial)} bytes, before {what}")
+        self.partial = partial
+        self.expected = expected
+
+
+class LimitOverrunError(ValueError):
+    """More than ``max_bytes`` arrived without the delimiter (nothing was consumed)."""
+
+
+def closed_error(what: str) -> ClosedResourceError:
+    """The error raised when a closed stream, listener or socket is used."""
+    import errno
+
+    return ClosedResourceError(errno.EBADF, f"{what} is closed")
+
+
+class OneShot:
+    """A one-waiter, one-shot wakeup (used by happy eyeballs; zio.sync is a higher layer)."""
+
+    __slots__ = ("_set", "_task")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._task = None
+
+    def set(self) -> None:
+        """Wake the waiter (now or when it starts waiting)."""
+        self._set = True
+        task = self._task
+        if task is not None and task._parked:
+            self._task = None
+            task._hub.unpark(task)
+
+    def wait(self) -> None:
+        """Park until :meth:`set` (a checkpoint)."""
+        hub = _state.get_hub()
+        if self._set:
+            hub.checkpoint()
+            return
+        self._task = hub.current_task()
+
+        def abort() -> bool:
+            self._task = None
+            return True
+
+        hub.park(abort, "a connection attempt to fail")

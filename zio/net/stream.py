@@ -1,0 +1,202 @@
+"""``Stream``: a connected byte stream (TCP or Unix) with buffered reads."""
+
+from __future__ import annotations
+
+import _socket
+import errno
+import socket as _std
+from typing import Any
+
+from .._core.io import wait_fd
+from ..green import socket as _gsocket
+from ..green._wait import READ, WRITE, raise_if_cancelled
+from ._common import IncompleteReadError, LimitOverrunError, closed_error
+
+__all__ = ["Stream"]
+
+_c_recv = _socket.socket.recv
+_c_send = _socket.socket.send
+
+#: Default ``max_bytes`` for :meth:`Stream.recv`.
+DEFAULT_RECV_SIZE = 65536
+#: Default limit for :meth:`Stream.readline` / :meth:`Stream.read_until`.
+DEFAULT_LINE_LIMIT = 65536
+
+
+class Stream:
+    """A connected stream socket.
+
+    ``recv(max_bytes)`` returns whatever has arrived (``b""`` at end of
+    stream); :meth:`readline`, :meth:`read_exactly` and :meth:`read_until`
+    buffer.  :meth:`sendall` (alias :meth:`write`) sends everything.  Every
+    blocking method is a checkpoint; a cancelled read consumed nothing
+    (bytes already received stay buffered).  Use as a context manager to
+    close it.  Timeouts: wrap calls in ``zio.fail_after`` / ``move_on_after``.
+    """
+
+    __slots__ = ("_sock", "_fd", "_buf", "_closed", "__weakref__")
+
+    def __init__(self, sock: _std.socket) -> None:
+        if not isinstance(sock, _gsocket.socket):
+            # Take over the fd in a cooperative socket object.
+            sock = _gsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._buf = bytearray()
+        self._closed = False
+
+    # -- info ---------------------------------------------------------------------------
+    @property
+    def socket(self) -> _gsocket.socket:
+        """The underlying cooperative socket (for options such as ``setsockopt``)."""
+        return self._sock
+
+    @property
+    def local_address(self) -> Any:
+        """This end's address (``getsockname()``)."""
+        return self._sock.getsockname()
+
+    @property
+    def remote_address(self) -> Any:
+        """The peer's address (``getpeername()``)."""
+        return self._sock.getpeername()
+
+    def fileno(self) -> int:
+        """The fd (-1 once closed)."""
+        return -1 if self._closed else self._fd
+
+    # -- receiving -----------------------------------------------------------------------
+    def _fill(self, max_bytes: int = DEFAULT_RECV_SIZE) -> bytes:
+        """One receive from the socket, parking until data or EOF."""
+        if self._closed:
+            raise closed_error("stream")
+        sock = self._sock
+        while True:
+            try:
+                return _c_recv(sock, max_bytes)
+            except BlockingIOError:
+                wait_fd(self._fd, READ, keep_armed=True)
+            except OSError as err:
+                if err.errno == errno.EBADF and self._closed:
+                    raise closed_error("stream") from None
+                raise
+
+    def recv(self, max_bytes: int = DEFAULT_RECV_SIZE) -> bytes:
+        """Up to ``max_bytes`` bytes: whatever has arrived, waiting for at least one; ``b""`` at end of stream."""
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+        raise_if_cancelled()
+        buf = self._buf
+        if buf:
+            data = bytes(buf[:max_bytes])
+            del buf[:max_bytes]
+            return data
+        return self._fill(max_bytes)
+
+    def read_exactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes; :class:`IncompleteReadError` if the stream ends first."""
+        if n < 0:
+            raise ValueError(f"n must be non-negative, got {n}")
+        raise_if_cancelled()
+        buf = self._buf
+        while len(buf) < n:
+            chunk = self._fill(max(n - len(buf), DEFAULT_RECV_SIZE))
+            if not chunk:
+                raise IncompleteReadError(bytes(buf), n)
+            buf += chunk
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data
+
+    def read_until(self, delimiter: bytes = b"\n", max_bytes: int = DEFAULT_LINE_LIMIT) -> bytes:
+        """Bytes up to and including ``delimiter``.
+
+        :class:`IncompleteReadError` if the stream ends first;
+        :class:`LimitOverrunError` if ``max_bytes`` arrive without it.  In
+        both cases the data stays buffered.
+        """
+        if not delimiter:
+            raise ValueError("delimiter must not be empty")
+        raise_if_cancelled()
+        buf = self._buf
+        start = 0
+        while True:
+            idx = buf.find(delimiter, start)
+            if idx >= 0:
+                end = idx + len(delimiter)
+                if end > max_bytes:
+                    raise LimitOverrunError(f"delimiter found after {end} bytes, more than max_bytes={max_bytes}")
+                data = bytes(buf[:end])
+                del buf[:end]
+                return data
+            if len(buf) >= max_bytes:
+                raise LimitOverrunError(f"no delimiter {delimiter!r} within max_bytes={max_bytes}")
+            start = max(0, len(buf) - len(delimiter) + 1)
+            chunk = self._fill()
+            if not chunk:
+                raise IncompleteReadError(bytes(buf), delimiter)
+            buf += chunk
+
+    def readline(self, max_bytes: int = DEFAULT_LINE_LIMIT) -> bytes:
+        """One line including ``b"\\n"``; at end of stream, the rest (``b""`` when none), like a file."""
+        try:
+            return self.read_until(b"\n", max_bytes)
+        except IncompleteReadError as err:
+            self._buf.clear()
+            return err.partial
+
+    # -- sending -------------------------------------------------------------------------
+    def sendall(self, data: Any) -> None:
+        """Send all of ``data``.  On cancellation or error, part of it may have been sent."""
+        if self._closed:
+            raise closed_error("stream")
+        raise_if_cancelled()
+        sock = self._sock
+        try:
+            sent = _c_send(sock, data)
+        except BlockingIOError:
+            sent = 0
+        total = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+        if sent >= total:
+            return
+        with memoryview(data) as view, view.cast("B") as flat:
+            while sent < total:
+                wait_fd(self._fd, WRITE, keep_armed=True)
+                try:
+                    sent += _c_send(sock, flat[sent:])
+                except BlockingIOError:
+                    pass
+
+    write = sendall
+
+    def send_eof(self) -> None:
+        """Half-close: the peer reads end of stream; this side can still receive."""
+        if self._closed:
+            raise closed_error("stream")
+        self._sock.shutdown(_std.SHUT_WR)
+
+    # -- closing -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the stream; fibers blocked on it get ClosedResourceError.  Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._sock.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def __enter__(self) -> "Stream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<zio.net.Stream closed>"
+        try:
+            return f"<zio.net.Stream {self.local_address!r} <-> {self.remote_address!r}>"
+        except OSError:
+            return f"<zio.net.Stream fd={self._fd}>"
