@@ -400,10 +400,15 @@ class Loop:
         return fds
 
     def _on_wakeup(self, error: OSError | None) -> None:
-        # Clear the flag *before* draining so a writer racing with us either
-        # sees it clear and wakes us again, or had its item drained below.
-        self._wake_pending = False
+        # Drain *before* clearing the flag.  The other order loses wakeups: a
+        # writer that sees the flag clear and writes between the clear and the
+        # drain has its write drained, leaving the flag set with nothing to
+        # read, so every later writer skips its write and a blocking poll never
+        # returns.  In this order a writer that still sees the flag set
+        # appended its item before the clear, hence before run_once moves the
+        # thread-safe items below; one that sees it clear writes a fresh wakeup.
         self._waker.drain()
+        self._wake_pending = False
 
     def set_exception_handler(self, handler: Callable[[BaseException, Any], None] | None) -> None:
         """Route exceptions raised by callbacks to ``handler(exc, callback)``.
