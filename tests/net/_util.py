@@ -1,0 +1,37 @@
+"""Helpers for the networking tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def blackhole() -> Iterator[tuple[str, int]]:
+    """A loopback address whose connects hang (a listener with a full backlog drops SYNs).
+
+    Built with plain blocking stdlib sockets, before any fiber runs.
+    """
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    addr = srv.getsockname()
+    fillers = []
+    try:
+        for _ in range(16):
+            f = socket.socket()
+            f.settimeout(0.2)
+            try:
+                f.connect(addr)
+            except (TimeoutError, OSError):
+                f.close()
+                break
+            fillers.append(f)
+        else:
+            raise RuntimeError("could not fill the listen backlog: connects to it would not hang")
+        yield addr
+    finally:
+        for f in fillers:
+            f.close()
+        srv.close()
