@@ -12,6 +12,9 @@ from .base import BAD, READ, WRITE, Loop
 
 __all__ = ["EpollLoop"]
 
+# Captured at import: zio.patch may later replace select.epoll with a cooperative one.
+_real_epoll = getattr(select, "epoll", None)
+
 _EPOLLIN = select.EPOLLIN if hasattr(select, "epoll") else 0
 _EPOLLOUT = select.EPOLLOUT if hasattr(select, "epoll") else 0
 # Errors and hang-ups wake both directions: the next syscall reports them.
@@ -34,7 +37,7 @@ class EpollLoop(Loop):
         return hasattr(select, "epoll")
 
     def _init_backend(self) -> None:
-        self._epoll = select.epoll()
+        self._epoll = _real_epoll()  # type: ignore[misc]
 
     def _register(self, fd: int, mask: int) -> None:
         try:
@@ -83,7 +86,7 @@ class EpollLoop(Loop):
         except OSError:
             pass
         old = self._epoll
-        self._epoll = select.epoll()
+        self._epoll = _real_epoll()  # type: ignore[misc]
         old.close()
         for rec_fd, rec in list(self._fds.items()):
             if rec.mask and rec_fd not in self._always_ready:

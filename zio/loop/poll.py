@@ -8,6 +8,9 @@ from .base import BAD, READ, WRITE, Loop
 
 __all__ = ["PollLoop"]
 
+# Captured at import: zio.patch may later replace select.poll with a cooperative one.
+_real_poll = getattr(select, "poll", None)
+
 if hasattr(select, "poll"):
     _POLLIN, _POLLOUT = select.POLLIN, select.POLLOUT
     _IN_LIKE = select.POLLIN | select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0) | select.POLLPRI
@@ -32,7 +35,7 @@ class PollLoop(Loop):
         return hasattr(select, "poll")
 
     def _init_backend(self) -> None:
-        self._poller = select.poll()
+        self._poller = _real_poll()  # type: ignore[misc]
 
     def _register(self, fd: int, mask: int) -> None:
         self._poller.register(fd, _to_poll(mask))

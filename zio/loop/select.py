@@ -13,6 +13,9 @@ __all__ = ["SelectLoop"]
 #: select() cannot watch fds at or above this number (glibc's FD_SETSIZE).
 FD_SETSIZE = 1024
 
+# Captured at import: zio.patch may later replace select.select with a cooperative one.
+_real_select = select.select
+
 
 class SelectLoop(Loop):
     """Event loop on ``select.select``."""
@@ -55,7 +58,7 @@ class SelectLoop(Loop):
 
     def _poll(self, timeout: float | None) -> list[tuple[int, int]]:
         try:
-            r, w, x = select.select(self._readers, self._writers, self._readers | self._writers, timeout)
+            r, w, x = _real_select(self._readers, self._writers, self._readers | self._writers, timeout)
         except (OSError, ValueError):
             # One fd in the set is closed: find it, report it, keep the rest.
             return self._find_bad()

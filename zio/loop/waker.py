@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import socket
 
+# Captured at import: zio.patch may later make socket.socketpair cooperative.
+_real_socketpair = socket.socketpair
+
 __all__ = ["Waker"]
 
 
@@ -26,7 +29,7 @@ class Waker:
             self.fileno = fd
             self._write_fd = fd
         else:
-            reader, writer = socket.socketpair()
+            reader, writer = _real_socketpair()
             reader.setblocking(False)
             writer.setblocking(False)
             self._sock_pair = (reader, writer)
