@@ -36,15 +36,26 @@ EXCLUDED_PREFIXES = (
 )
 
 
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes made by `class` statements (or heap C types)
+
+
 def _excluded(name: str, targets: set[str]) -> bool:
     if name in targets:
         return True
+    if name.startswith("_") and not name.startswith("__"):
+        return True  # private (mostly C) stdlib modules: their names are the originals by design
     return any(name == p or name.startswith(p + ".") for p in EXCLUDED_PREFIXES)
 
 
 def rebind_references(replacements: list[tuple[Any, Any]], targets: set[str]) -> list[str]:
     """Rebind module globals that are one of the originals; return ``"module.attr"`` fixed."""
-    by_id = {id(orig): (orig, new) for orig, new in replacements if orig is not new}
+    # A static C type (``socket.SocketType`` is ``_socket.socket``) is the base
+    # of the replacement classes themselves: never rebind references to one.
+    by_id = {
+        id(orig): (orig, new)
+        for orig, new in replacements
+        if orig is not new and not (isinstance(orig, type) and not orig.__flags__ & _HEAPTYPE)
+    }
     if not by_id:
         return []
     fixed: list[str] = []

@@ -1,0 +1,247 @@
+"""Cooperative ``subprocess``: waiting for and talking to children parks the fiber.
+
+``Popen`` is the stdlib class with three changes:
+
+* ``wait()`` (and everything built on it) parks on a pidfd of the child
+  (Linux ``pidfd_open``; one per child, opened right after the spawn and
+  closed once the child is reaped).  No SIGCHLD handler, no reaping of
+  children zio did not spawn; ``poll()`` is a non-blocking ``waitpid``.
+  Without pidfds it polls with a growing cooperative sleep.
+* The pipe file objects (``stdin``, ``stdout``, ``stderr``) sit on a
+  non-blocking raw pipe that parks the fiber when it would block, so
+  ``proc.stdout.readline()`` or ``proc.stdin.write()`` never block the thread.
+* ``communicate()`` selects with a cooperative selector.
+
+The stdlib's own code does everything else: the module-level functions
+(``run``, ``call``, ``check_call``, ``check_output``, ``getoutput``,
+``getstatusoutput``) and the parts of ``Popen`` that change are the
+installed interpreter's functions re-bound to globals in which ``Popen``,
+``io``, ``os``, ``threading`` and the selector are the cooperative ones, so
+their behaviour (timeouts, ``TimeoutExpired`` with partial output,
+``KeyboardInterrupt`` handling) is exactly the running Python's.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import subprocess as _std
+import types
+from time import monotonic as _time
+from typing import Any
+
+from .._core.errors import ClosedResourceError
+from .._core.io import notify_closing, wait_fd
+from ..loop import READ, WRITE
+from . import os as _gos
+from . import threading as _gthreading
+from ._fdwait import wait_fd_until
+
+_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
+for _name in dir(_std):
+    if _name not in _SKIP:
+        globals()[_name] = getattr(_std, _name)
+del _name
+
+__all__ = list(_std.__all__)
+
+#: The names of ``subprocess`` this module replaces (zio.patch and its tests read it).
+__implements__ = ["Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"]
+
+
+class _GreenPipe(_io.RawIOBase):
+    """Raw I/O on one end of a pipe to a child; blocking reads and writes park the fiber."""
+
+    def __init__(self, fd: int, mode: str) -> None:
+        super().__init__()
+        self._fd = fd
+        self._reading = "r" in mode
+        self.mode = "rb" if self._reading else "wb"
+        _gos.set_blocking(fd, False)
+
+    @property
+    def name(self) -> int:
+        """The fd, as ``FileIO.name`` is for an fd-opened file."""
+        return self._fd
+
+    def fileno(self) -> int:
+        """The pipe's fd."""
+        self._checkClosed()
+        return self._fd
+
+    def readable(self) -> bool:
+        """True for the child's stdout/stderr."""
+        return self._reading
+
+    def writable(self) -> bool:
+        """True for the child's stdin."""
+        return not self._reading
+
+    def isatty(self) -> bool:
+        """A pipe is never a tty."""
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        """Read up to ``len(buffer)`` bytes, parking until some arrive (0 at EOF)."""
+        self._checkClosed()
+        view = memoryview(buffer).cast("B")
+        while True:
+            try:
+                data = _gos._orig_read(self._fd, len(view))
+            except BlockingIOError:
+                _wait(self._fd, READ)
+                continue
+            view[: len(data)] = data
+            return len(data)
+
+    def write(self, data: Any) -> int:
+        """Write some of ``data`` (at least one byte), parking while the pipe is full."""
+        self._checkClosed()
+        while True:
+            try:
+                return _gos._orig_write(self._fd, data)
+            except BlockingIOError:
+                _wait(self._fd, WRITE)
+
+    def close(self) -> None:
+        """Close the pipe (fibers waiting on it get ClosedResourceError first)."""
+        if not self.closed:
+            try:
+                super().close()
+            finally:
+                notify_closing(self._fd)
+                _gos.close(self._fd)
+
+
+def _wait(fd: int, kind: int) -> None:
+    wait_fd(fd, kind)
+
+
+def _open_pipe(fd: int, mode: str, buffering: int = -1) -> Any:
+    """Stand-in for ``io.open(fd, mode, bufsize)`` as Popen uses it for its pipes."""
+    raw = _GreenPipe(fd, mode)
+    if buffering == 0:
+        return raw
+    size = _io.DEFAULT_BUFFER_SIZE if buffering in (-1, 1) else buffering
+    return _io.BufferedReader(raw, size) if "r" in mode else _io.BufferedWriter(raw, size)
+
+
+class _GreenIO(types.ModuleType):
+    """The ``io`` module as the re-bound Popen code sees it: ``open`` makes green pipes."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_io, name)
+
+
+_green_io = _GreenIO("io")
+_green_io.open = _open_pipe  # type: ignore[attr-defined]
+
+
+def _selector_class() -> Any:
+    try:
+        from . import selectors as _gselectors
+    except ImportError:  # pragma: no cover - selectors lands with the socket layer
+        return _std._PopenSelector
+    return getattr(_gselectors, "PollSelector", None) or _gselectors.DefaultSelector
+
+
+_green_globals: dict[str, Any] = dict(vars(_std))
+_green_globals.update(io=_green_io, os=_gos, threading=_gthreading, _PopenSelector=_selector_class())
+
+
+def _rebind(func: Any) -> Any:
+    """A copy of stdlib ``func`` whose global names resolve in :data:`_green_globals`."""
+    new = types.FunctionType(func.__code__, _green_globals, func.__name__, func.__defaults__, func.__closure__)
+    new.__kwdefaults__ = func.__kwdefaults__
+    new.__qualname__ = func.__qualname__
+    new.__doc__ = func.__doc__
+    new.__module__ = __name__
+    new.__dict__.update(func.__dict__)
+    return new
+
+
+class Popen(_std.Popen):
+    """``subprocess.Popen`` whose waits and pipes park the fiber (see the module docstring)."""
+
+    _zio_pidfd: int | None = None
+
+    __init__ = _rebind(_std.Popen.__init__)
+    communicate = _rebind(_std.Popen.communicate)
+    _communicate = _rebind(_std.Popen._communicate)
+    _execute_child = _rebind(_std.Popen._execute_child)
+
+    def _zio_open_pidfd(self) -> int | None:
+        pidfd = self._zio_pidfd
+        if pidfd is None and self.returncode is None and _gos._pidfd_open is not None:
+            try:
+                pidfd = self._zio_pidfd = _gos._pidfd_open(self.pid)
+            except OSError:
+                return None
+        return pidfd
+
+    def _zio_close_pidfd(self) -> None:
+        pidfd = self._zio_pidfd
+        if pidfd is not None:
+            self._zio_pidfd = None
+            notify_closing(pidfd)
+            _gos.close(pidfd)
+
+    def _handle_exitstatus(self, *args: Any, **kwargs: Any) -> None:
+        super()._handle_exitstatus(*args, **kwargs)
+        self._zio_close_pidfd()
+
+    def _wait(self, timeout: float | None) -> int:
+        """Wait for the child: park on its pidfd (``TimeoutExpired`` after ``timeout``)."""
+        if self.returncode is not None:
+            return self.returncode
+        endtime = None if timeout is None else _time() + timeout
+        delay = 0.0005
+        while self.returncode is None:
+            if self._waitpid_lock.acquire(False):
+                try:
+                    if self.returncode is not None:
+                        break
+                    pid, sts = self._try_wait(_gos.WNOHANG)
+                    if pid == self.pid:
+                        self._handle_exitstatus(sts)
+                        break
+                    pidfd = self._zio_open_pidfd()
+                finally:
+                    self._waitpid_lock.release()
+            else:
+                pidfd = None  # another fiber or thread is reaping it: poll until it has
+            if pidfd is not None:
+                try:
+                    ready = wait_fd_until(pidfd, READ, endtime)
+                except ClosedResourceError:
+                    continue  # reaped by someone else meanwhile
+                if not ready:
+                    raise _std.TimeoutExpired(self.args, timeout)
+                continue
+            remaining = None if endtime is None else endtime - _time()
+            if remaining is not None and remaining <= 0:
+                raise _std.TimeoutExpired(self.args, timeout)
+            delay = min(delay * 2, 0.05 if remaining is None else min(remaining, 0.05))
+            _sleep(delay)
+        return self.returncode
+
+    def __del__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().__del__(*args, **kwargs)
+        finally:
+            if self.returncode is not None:
+                pidfd = self._zio_pidfd
+                if pidfd is not None:
+                    self._zio_pidfd = None
+                    _gos.close(pidfd)
+
+
+def _sleep(seconds: float) -> None:
+    from . import time as _gtime
+
+    _gtime.sleep(seconds)
+
+
+_green_globals["Popen"] = Popen
+for _fname in ("run", "call", "check_call", "check_output", "getstatusoutput", "getoutput"):
+    globals()[_fname] = _green_globals[_fname] = _rebind(getattr(_std, _fname))
+del _fname
