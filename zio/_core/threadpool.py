@@ -150,9 +150,12 @@ def run_in_thread(fn: Callable[..., Any], *args: Any, abandon_on_cancel: bool = 
     the result is discarded.  contextvars are copied into the thread.
     """
     hub = _state.get_hub()
+    task = hub.current_task()
+    # A checkpoint like every blocking call: in a cancelled scope the call
+    # must not happen at all, and once submitted it could not be taken back.
+    hub.raise_if_cancelled(task)
     pool = default_pool()
     hub.set_idle_thread_provider(pool.idle_thread_ids)
-    task = hub.current_task()
     job = _Job(fn, args, kwargs, hub, task)
     hub.external_waits += 1
     pool.submit(job)
