@@ -60,13 +60,8 @@ class BadServer:
     """See the module docstring.  ``server`` is its (host, port); ``seen`` the queries received."""
 
     def __init__(self) -> None:
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
+        self.udp, self.tcp = _bind_pair()
         self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
-        self.tcp.listen(16)
         self.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the "wrong source"
         self.other.bind(("127.0.0.1", 0))
         self._stop_r, self._stop_w = socket.socketpair()
@@ -204,6 +199,24 @@ class BadServer:
         else:
             wire = self._reply(query, TCP_GOOD).to_wire()
             conn.sendall(len(wire).to_bytes(2, "big") + wire)
+
+
+def _bind_pair() -> tuple[socket.socket, socket.socket]:
+    """A UDP and a listening TCP socket on the same free loopback port."""
+    for _ in range(100):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            # That TCP port is taken (e.g. by some connection's ephemeral port): try another.
+            udp.close()
+            tcp.close()
+            continue
+        tcp.listen(16)
+        return udp, tcp
+    raise RuntimeError("no port free for both UDP and TCP")
 
 
 def _read(conn: socket.socket, n: int) -> bytes:

@@ -9,7 +9,6 @@ it changes, as glibc re-reads it on every lookup.
 from __future__ import annotations
 
 import _thread
-import ipaddress
 import os
 import socket
 from typing import NamedTuple
@@ -25,6 +24,20 @@ class HostsEntry(NamedTuple):
     names: tuple[str, ...]
 
 
+def _parse_address(text: str) -> tuple[int, bytes] | None:
+    """As glibc's files source: inet_pton for IPv6, inet_aton (so "127.1" too) for IPv4."""
+    try:
+        return socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text)
+    except OSError:
+        pass
+    if not text or not text[-1].isalnum():
+        return None
+    try:
+        return socket.AF_INET, socket.inet_aton(text)
+    except OSError:
+        return None
+
+
 class HostsFile:
     """The parsed contents of a hosts file."""
 
@@ -35,13 +48,12 @@ class HostsFile:
             line = raw.split("#", 1)[0].split()
             if len(line) < 2:
                 continue
-            try:
-                ip = ipaddress.ip_address(line[0])
-            except ValueError:
+            parsed = _parse_address(line[0])
+            if parsed is None:
                 continue  # glibc skips lines whose address does not parse (also scoped ones)
-            family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
-            entry = HostsEntry(family, str(ip), tuple(line[1:]))
-            self._by_addr.setdefault((family, ip.packed), entry)
+            family, packed = parsed
+            entry = HostsEntry(family, socket.inet_ntop(family, packed), tuple(line[1:]))
+            self._by_addr.setdefault((family, packed), entry)
             for name in entry.names:
                 entries = self._by_name.setdefault(name.lower(), [])
                 if entry not in entries:

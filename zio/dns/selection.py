@@ -26,23 +26,29 @@ _lock = _thread.allocate_lock()
 _current: Resolver | None = None
 
 
-def default_resolver(environ: "dict[str, str] | os._Environ[str] | None" = None) -> Resolver:
-    """A new resolver chosen by the rules in the module docstring (``environ`` defaults to ``os.environ``)."""
+def default_resolver(
+    environ: "dict[str, str] | os._Environ[str] | None" = None, *, resolv_conf: str = DEFAULT_RESOLV_CONF
+) -> Resolver:
+    """A new resolver chosen by the rules in the module docstring.
+
+    ``environ`` defaults to ``os.environ``; ``resolv_conf`` is the file whose
+    usability decides between the two on Linux.
+    """
     env = os.environ if environ is None else environ
     choice = env.get(ENV_VAR, "").strip().lower()
     if choice == "thread":
         return ThreadResolver(reason=f"{ENV_VAR}=thread")
     if choice == "dns":
-        return DNSResolver()
+        return DNSResolver(resolv_conf=resolv_conf)
     if choice:
         raise ValueError(f"{ENV_VAR}={env.get(ENV_VAR)!r} is not a resolver: use 'dns' or 'thread'")
     if not sys.platform.startswith("linux"):
         return ThreadResolver(reason=f"default on {sys.platform}")
     try:
-        load_resolv_conf(DEFAULT_RESOLV_CONF)
+        load_resolv_conf(resolv_conf)
     except ResolvConfError as exc:
         return ThreadResolver(reason=f"fallback: {exc}")
-    return DNSResolver()
+    return DNSResolver(resolv_conf=resolv_conf)
 
 
 def get_resolver() -> Resolver:

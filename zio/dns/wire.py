@@ -128,6 +128,14 @@ class RRAnswer(NamedTuple):
     records: tuple[str, ...]
 
 
+def _find(section: list, name: dns.name.Name, rdtype: int):
+    # A scan rather than Message.get_rrset: that relies on an index only parsing fills in.
+    for rrset in section:
+        if rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN and rrset.name == name:
+            return rrset
+    return None
+
+
 def extract(msg: dns.message.Message, qname: dns.name.Name, rdtype: int) -> RRAnswer:
     """Follow the CNAME chain from ``qname`` through the answer section; collect ``rdtype`` records.
 
@@ -137,7 +145,7 @@ def extract(msg: dns.message.Message, qname: dns.name.Name, rdtype: int) -> RRAn
     aliases: list[dns.name.Name] = []
     seen = {name}
     for _ in range(MAX_CNAME_CHAIN):
-        rrset = msg.get_rrset(msg.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        rrset = _find(msg.answer, name, dns.rdatatype.CNAME)
         if rrset is None or rdtype == dns.rdatatype.CNAME:
             break
         target = rrset[0].target
@@ -146,7 +154,7 @@ def extract(msg: dns.message.Message, qname: dns.name.Name, rdtype: int) -> RRAn
         aliases.append(name)
         seen.add(target)
         name = target
-    rrset = msg.get_rrset(msg.answer, name, dns.rdataclass.IN, rdtype)
+    rrset = _find(msg.answer, name, rdtype)
     records: tuple[str, ...] = ()
     if rrset is not None:
         if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
