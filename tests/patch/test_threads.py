@@ -1,0 +1,221 @@
+"""Patched threading: threads are fibers in one OS thread, with the full threading API."""
+
+from __future__ import annotations
+
+from ._patched import run_patched
+
+
+def test_hundred_sleeping_threads_run_concurrently_in_one_os_thread(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, threading, time
+        natives = set()
+        def work():
+            natives.add(threading.get_native_id())
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=work) for _ in range(100)]
+        for t in threads: t.start()
+        peak_os_threads = len(os.listdir("/proc/self/task"))
+        for t in threads: t.join()
+        print(json.dumps({"elapsed": time.monotonic() - t0, "natives": len(natives),
+                          "os_threads": peak_os_threads, "alive": sum(t.is_alive() for t in threads),
+                          "count": threading.active_count()}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["elapsed"] < 0.6, r
+    assert r["natives"] == 1 and r["os_threads"] == 1
+    assert r["alive"] == 0 and r["count"] == 1
+
+
+def test_threading_api_on_fibers(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, threading, time
+        out = {}
+        # identity
+        out["main_is_main"] = threading.current_thread() is threading.main_thread()
+        idents = []
+        def who():  # alive at the same time: idents of dead threads may be reused
+            idents.append((threading.get_ident(), threading.current_thread().name))
+            time.sleep(0.05)
+        ts = [threading.Thread(target=who, name=f"w{i}") for i in range(3)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        fiber_idents = {i for i, _ in idents}
+        out["distinct_idents"] = len(fiber_idents) == 3 and threading.get_ident() not in fiber_idents
+        out["names"] = sorted(n for _, n in idents)
+        # locals
+        loc = threading.local(); loc.v = "main"
+        seen = []
+        def look():
+            seen.append(getattr(loc, "v", None)); loc.v = "fiber"
+        t = threading.Thread(target=look); t.start(); t.join()
+        out["local"] = [seen[0], loc.v]
+        # Condition / Event / Semaphore / Barrier / RLock
+        cond = threading.Condition(); items = []
+        def consumer():
+            with cond:
+                cond.wait_for(lambda: items)
+                items.append("consumed")
+        c = threading.Thread(target=consumer); c.start()
+        with cond:
+            items.append("x"); cond.notify()
+        c.join(2)
+        out["condition"] = items
+        barrier = threading.Barrier(3); order = []
+        def at_barrier(i):
+            order.append(barrier.wait())
+        bs = [threading.Thread(target=at_barrier, args=(i,)) for i in range(3)]
+        for b in bs: b.start()
+        for b in bs: b.join()
+        out["barrier"] = sorted(order)
+        rl = threading.RLock()
+        with rl:
+            with rl:
+                out["rlock_owned"] = rl._is_owned()
+        sem = threading.BoundedSemaphore(1); sem.acquire()
+        out["sem_timeout"] = sem.acquire(timeout=0.05)
+        sem.release()
+        try:
+            sem.release()
+        except ValueError:
+            out["bounded"] = True
+        ev = threading.Event()
+        threading.Timer(0.05, ev.set).start()
+        out["timer_event"] = ev.wait(2)
+        lock = threading.Lock(); lock.acquire()
+        t0 = time.monotonic(); got = lock.acquire(timeout=0.1)
+        out["lock_timeout"] = [got, round(time.monotonic() - t0, 1)]
+        try:
+            threading.Lock().release()
+        except RuntimeError as e:
+            out["release_unlocked"] = str(e)
+        out["enumerate"] = len(threading.enumerate())
+        print(json.dumps(out))
+        """,
+        tmp_path,
+    ).check()
+    assert r["main_is_main"] and r["distinct_idents"]
+    assert r["names"] == ["w0", "w1", "w2"]
+    assert r["local"] == [None, "main"]
+    assert r["condition"] == ["x", "consumed"]
+    assert r["barrier"] == [0, 1, 2]
+    assert r["rlock_owned"] and r["bounded"] and r["timer_event"]
+    assert r["sem_timeout"] is False
+    assert r["lock_timeout"] == [False, 0.1]
+    assert r["release_unlocked"] == "release unlocked lock"
+    assert r["enumerate"] == 1
+
+
+def test_excepthook_and_clean_shutdown_waits_for_non_daemon_threads(tmp_path) -> None:
+    run = run_patched(
+        """
+        import threading, time
+        def boom():
+            raise ValueError("from a fiber thread")
+        threading.Thread(target=boom, name="boomer").start()
+        def late():
+            time.sleep(0.2)
+            print("late thread finished")
+        threading.Thread(target=late).start()
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+        print("main returns")
+        """,
+        tmp_path,
+        timeout=30,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines == ["main returns", "late thread finished"], run.stdout
+    assert "Exception in thread boomer" in run.stderr and "ValueError: from a fiber thread" in run.stderr
+    assert "KeyError" not in run.stderr
+
+
+def test_thread_pool_executor_and_queues(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, queue, threading, time
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=50) as ex:
+            futs = [ex.submit(lambda i: (time.sleep(0.1), i * i)[1], i) for i in range(100)]
+            total = sum(f.result() for f in as_completed(futs))
+        pool_elapsed = time.monotonic() - t0
+        sq = queue.SimpleQueue(); q = queue.Queue(maxsize=2); lq = queue.LifoQueue(); pq = queue.PriorityQueue()
+        def producer():
+            for i in range(5):
+                sq.put(i); q.put(i)
+        threading.Thread(target=producer).start()
+        got = [[], []]
+        for _ in range(5):  # q holds 2 at most: the producer blocks until we take
+            got[0].append(sq.get(timeout=2)); got[1].append(q.get(timeout=2))
+        try:
+            sq.get(timeout=0.05)
+        except queue.Empty:
+            empty_ok = True
+        for i in (3, 1, 2):
+            lq.put(i); pq.put(i)
+        print(json.dumps({"total": total, "pool_elapsed": pool_elapsed, "got": got, "empty_ok": empty_ok,
+                          "lifo": [lq.get() for _ in range(3)], "prio": [pq.get() for _ in range(3)],
+                          "sq_type": type(sq).__module__}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["total"] == sum(i * i for i in range(100))
+    assert r["pool_elapsed"] < 0.6, r
+    assert r["got"] == [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]
+    assert r["empty_ok"] and r["lifo"] == [2, 1, 3] and r["prio"] == [1, 2, 3]
+    assert r["sq_type"] == "zio.green.queue"
+
+
+def test_dummy_threads_of_plain_fibers_do_not_leak(tmp_path) -> None:
+    r = run_patched(
+        """
+        import gc, json, threading, zio
+        def body():
+            return threading.current_thread().name
+        def main():
+            with zio.Group() as g:
+                for _ in range(200):
+                    g.spawn(body)
+        zio.run(main)
+        gc.collect()
+        print(json.dumps({"active": len(threading._active)}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["active"] <= 2, r
+
+
+def test_fiber_local_is_per_fiber_with_subclass_init(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, threading
+        class Ctx(threading.local):
+            def __init__(self, start):
+                self.items = [start]
+            @property
+            def size(self):
+                return len(self.items)
+        ctx = Ctx("x")
+        ctx.items.append("main")
+        seen = {}
+        def worker(n):
+            ctx.items.append(n)
+            seen[n] = (list(ctx.items), ctx.size)
+        ts = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        try:
+            threading.local("arg")
+        except TypeError as e:
+            err = str(e)
+        print(json.dumps({"seen": {str(k): v for k, v in seen.items()}, "main": ctx.items, "err": err}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["main"] == ["x", "main"]
+    assert r["seen"] == {"0": [["x", 0], 2], "1": [["x", 1], 2], "2": [["x", 2], 2]}
+    assert "not supported" in r["err"]
