@@ -168,6 +168,13 @@ class Group:
         finally:
             self._waiter = None
             self._open = False
+        if me._ki_pending:
+            # Ctrl-C arrived while we waited for the children: the abort only
+            # cancelled them, so the interrupt is still owed.  Like trio, it
+            # joins the group's errors rather than waiting for a later
+            # checkpoint that may never come.
+            me._ki_pending = False
+            self._errors.append(KeyboardInterrupt())
         errors = self._errors
         if errors:
             self._scope.__exit__(None, None, None)

@@ -49,6 +49,16 @@ def run(main: Callable[..., T], *args: Any, backend: str | None = None, clock: A
         finally:
             hub.main_task = old_main
             _finish_leftovers(hub)
+        if task._ki_pending:
+            # Ctrl-C arrived while main was in a wait that could not be
+            # aborted, and main then finished without reaching another
+            # blocking call: surface the interrupt instead of losing it.
+            task._ki_pending = False
+            try:
+                task.result()
+            except BaseException as exc:  # noqa: BLE001 - chained below
+                raise KeyboardInterrupt from exc
+            raise KeyboardInterrupt
         return task.result()
     finally:
         restore_sigint_handler(previous_sigint)
@@ -65,5 +75,7 @@ def _finish_leftovers(hub: Hub) -> None:
         for task in list(hub.tasks):
             try:
                 hub.join_task(task, None)
+            except KeyboardInterrupt:
+                raise  # a second Ctrl-C stops the clean-up
             except BaseException:  # noqa: BLE001 - their errors go to the excepthook
                 pass
