@@ -171,7 +171,7 @@ class Hub:
         # greenlet switches of going through the hub.  The budget hands control
         # back to the hub regularly so I/O and timers are polled.
         runnable = self.runnable
-        if runnable and self._budget:
+        if runnable and self._budget and self._can_switch_directly(runnable[0]):
             self._budget -= 1
             runnable.popleft().switch()
         else:
@@ -183,6 +183,17 @@ class Hub:
         # _resume_value is not cleared: the next unpark overwrites it, and
         # skipping the store is measurable on the ping-pong benchmark.
         return task._resume_value
+
+    def _can_switch_directly(self, nxt: Any) -> bool:
+        """Whether a task may switch straight to ``nxt`` instead of via the hub.
+
+        Not when ``nxt`` needs a brand-new worker greenlet: greenlet gives a
+        new greenlet the C recursion depth of whoever first switches into it,
+        so workers created from deep task stacks would inherit ever-growing
+        depths (a chain of them ends in RecursionError, seen with ~200
+        socketserver handlers).  Workers created from the hub start shallow.
+        """
+        return getattr(nxt, "_glet", True) is not None or bool(self._idle_workers)
 
     def _raise_pending(self, task: Any, abort: Callable[[], Any]) -> bool:
         """Raise a pending KeyboardInterrupt or Cancelled instead of parking.
@@ -250,7 +261,7 @@ class Hub:
             task = self.current_task()
         runnable = self.runnable
         runnable.append(task)
-        if self._budget:
+        if self._budget and self._can_switch_directly(runnable[0]):
             # When we are the only runnable task this "switches" to ourselves,
             # which greenlet turns into an immediate return.
             self._budget -= 1
