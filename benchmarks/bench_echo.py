@@ -1,0 +1,155 @@
+"""TCP echo benchmark: zio vs gevent, native servers and stdlib socketserver code.
+
+Usage::
+
+    python benchmarks/bench_echo.py [--repeats 3] [--seconds 3] [--conns 50,1000]
+
+Four servers, each started in a fresh process for every measurement:
+
+* ``zio-native``      examples/echo_native.py (zio.net)
+* ``zio-stdlib``      examples/echo_stdlib.py (socketserver.ThreadingMixIn, cooperative under zio)
+* ``gevent-native``   gevent.server.StreamServer with the same echo loop
+* ``gevent-stdlib``   the same socketserver code after gevent.monkey.patch_all()
+
+The load generator is a small C program (benchmarks/echo_load.c, built with
+gcc on first use) in its own process: N connections in a closed loop, each
+sending a 64-byte message and waiting for the whole echo.  Runs are
+interleaved (every server once per round) and the table shows medians of
+req/s and p99 latency, with the zio/gevent ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+GEVENT_NATIVE = """
+import sys
+from gevent.server import StreamServer
+
+def handle(sock, addr):
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            break
+        sock.sendall(data)
+
+server = StreamServer(("127.0.0.1", 0), handle, backlog=4096)
+server.start()
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+GEVENT_STDLIB = """
+from gevent import monkey
+monkey.patch_all()
+import sys
+sys.path.insert(0, {examples!r})
+import echo_stdlib
+echo_stdlib.main()
+"""
+
+SERVERS = {
+    "zio-native": [os.path.join(ROOT, "examples", "echo_native.py")],
+    "zio-stdlib": [os.path.join(ROOT, "examples", "echo_stdlib.py")],
+    "gevent-native": ["-c", GEVENT_NATIVE],
+    "gevent-stdlib": ["-c", GEVENT_STDLIB.format(examples=os.path.join(ROOT, "examples"))],
+}
+PAIRS = [("zio-native", "gevent-native"), ("zio-stdlib", "gevent-stdlib")]
+_LINE = re.compile(r"(\w+)=([-\d.nan]+)")
+
+
+def build_load_generator() -> str:
+    """Compile echo_load.c once (cached next to the temp dir by source mtime)."""
+    src = os.path.join(HERE, "echo_load.c")
+    out = os.path.join(tempfile.gettempdir(), f"zio_echo_load_{int(os.stat(src).st_mtime)}")
+    if not os.path.exists(out):
+        subprocess.run(["gcc", "-O2", "-o", out, src], check=True)
+    return out
+
+
+def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int) -> dict[str, float]:
+    """Start ``server`` fresh, drive it with the load generator, return its metrics."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, *SERVERS[server]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"{server} did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        port = line.strip()
+        result = subprocess.run(
+            [loadgen, "127.0.0.1", port, str(conns), str(seconds), str(msgsize), "1.0"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"load generator failed against {server}: {result.stderr}")
+        metrics = {k: float(v) for k, v in _LINE.findall(result.stdout)}
+        if metrics.get("errors"):
+            raise RuntimeError(f"{server}: {metrics['errors']:.0f} connection errors")
+        return metrics
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def main() -> None:
+    """Run the matrix and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--conns", default="50,1000")
+    parser.add_argument("--msgsize", type=int, default=64)
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    args = parser.parse_args()
+    loadgen = build_load_generator()
+    conn_counts = [int(c) for c in args.conns.split(",")]
+    servers = args.servers.split(",")
+    samples: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for round_no in range(args.repeats):
+        for conns in conn_counts:
+            for server in servers:
+                m = run_once(loadgen, server, conns, args.seconds, args.msgsize)
+                samples.setdefault((server, conns), []).append(m)
+                print(
+                    f"round {round_no + 1} {server:14s} conns={conns:<5d} "
+                    f"{m['rps']:>10,.0f} req/s  p99 {m['p99_us'] / 1000:7.2f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(0.2)
+    med = {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
+    print(f"\nTCP echo, {args.msgsize}-byte messages, median of {args.repeats} fresh-process runs, "
+          f"{args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    print("| conns | server | req/s | p99 (ms) |")
+    print("|---:|---|---:|---:|")
+    for conns in conn_counts:
+        for server in servers:
+            m = med.get((server, conns))
+            if m:
+                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} |")
+    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) |")
+    print("|---:|---|---:|---:|")
+    for conns in conn_counts:
+        for ours, theirs in PAIRS:
+            a, b = med.get((ours, conns)), med.get((theirs, conns))
+            if a and b:
+                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
+                print(f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
