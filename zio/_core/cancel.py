@@ -51,6 +51,7 @@ class CancelScope:
         "_timer",
         "_hub",
         "_state",
+        "_timed_out",
         "cancelled_caught",
         "__weakref__",
     )
@@ -66,6 +67,7 @@ class CancelScope:
         self._timer: Any = None
         self._hub: Any = None
         self._state = 0  # 0 new, 1 entered, 2 exited
+        self._timed_out = False  # the cancel came from the deadline (fail_after)
         #: True if this scope absorbed a Cancelled raised because it was cancelled.
         self.cancelled_caught = False
 
@@ -92,7 +94,15 @@ class CancelScope:
             else:
                 children.add(self)
         if self._deadline != math.inf and not self._cancel_called:
-            self._timer = hub.loop.call_at(self._deadline, self._deadline_expired)
+            if self._deadline <= hub.loop.time():
+                # Already expired (move_on_after(0)): cancelled from the start,
+                # so the very first checkpoint raises, not one after the next
+                # timer poll.
+                self._cancel_called = True
+                self._timed_out = True
+                self._reason = "deadline expired before the scope was entered"
+            else:
+                self._timer = hub.loop.call_at(self._deadline, self._deadline_expired)
 
     def _detach(self) -> None:
         self._state = 2
@@ -108,11 +118,11 @@ class CancelScope:
         task = self._owner
         if self._state != 1:
             raise RuntimeError("CancelScope exited but it was never entered or was already exited")
-        if task._scope is not self:
+        current = self._hub.current_task()
+        if task._scope is not self or current is not task:
             # Misnesting: leave the task in a consistent state (every scope
             # between here and the current one is abandoned but stays
             # cancelled) and say loudly what happened.
-            current = self._hub.current_task() if self._hub is not None else None
             self._detach()
             if current is not task:
                 raise RuntimeError(
@@ -164,6 +174,7 @@ class CancelScope:
     def _deadline_expired(self) -> None:
         self._timer = None
         if not self._cancel_called:
+            self._timed_out = True
             self.cancel(f"deadline expired ({self._hub.loop.time() - self._deadline:+.6f}s late)")
 
     def _deliver(self) -> None:
@@ -200,6 +211,7 @@ class CancelScope:
             self._timer = None
         if value != math.inf:
             if value <= self._hub.loop.time():
+                self._timed_out = True
                 self.cancel("deadline expired")
             else:
                 self._timer = self._hub.loop.call_at(value, self._deadline_expired)
@@ -257,13 +269,16 @@ def make_cancelled(task: Any, origin: CancelScope) -> Cancelled:
 
 
 class _TimeoutScope(CancelScope):
-    """A scope whose exit turns its own cancellation into ``TimeoutError``."""
+    """A scope whose exit turns a deadline expiry it absorbed into ``TimeoutError``.
+
+    An explicit ``cancel()`` of the scope is absorbed silently, like any scope's.
+    """
 
     __slots__ = ()
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         absorbed = super().__exit__(exc_type, exc, tb)
-        if absorbed and self.cancelled_caught:
+        if absorbed and self.cancelled_caught and self._timed_out:
             raise TimeoutError(f"operation timed out after deadline {self._deadline:.6f}")
         return absorbed
 
