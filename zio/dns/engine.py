@@ -20,7 +20,6 @@ import itertools
 from typing import NamedTuple, Sequence
 
 import dns.exception
-import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
@@ -32,7 +31,7 @@ from .._core.group import Group
 from ._libc import HOST_NOT_FOUND, NO_DATA, NO_RECOVERY, TRY_AGAIN
 from .config import ResolverConfig
 from .transport import ServerUnreachable, TruncatedReply, server_label, tcp_exchange, udp_exchange
-from .wire import MalformedReply, ReplyMismatch, extract, make_query
+from .wire import MalformedReply, Reply, ReplyMismatch, extract, make_query
 
 __all__ = ["AddressAnswer", "LookupFailed", "QueryEngine"]
 
@@ -152,7 +151,7 @@ class QueryEngine:
             problems.append(f"{label}: no TCP reply within {wait:g}s after a truncated UDP reply")
         return None
 
-    def query(self, qname: dns.name.Name, rdtype: int) -> dns.message.Message:
+    def query(self, qname: dns.name.Name, rdtype: int) -> Reply:
         """Ask one question until a server gives NOERROR or NXDOMAIN; return that reply.
 
         Raises ``_NoReply`` when every server and attempt failed.
@@ -169,7 +168,7 @@ class QueryEngine:
                 msg = self._exchange(qname, rdtype, server, wait, problems)
                 if msg is None:
                     continue
-                rcode = msg.rcode()
+                rcode = msg.rcode
                 if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return msg
                 server_errors = True
@@ -223,7 +222,7 @@ class QueryEngine:
                 if isinstance(result, _NoReply):
                     no_reply = result
                     continue
-                if result.rcode() == dns.rcode.NXDOMAIN:
+                if result.rcode == dns.rcode.NXDOMAIN:
                     continue
                 exists = True
                 answer = extract(result, qname, rdtype)
@@ -262,7 +261,7 @@ class QueryEngine:
             msg = self.query(qname, PTR)
         except _NoReply as exc:
             raise LookupFailed(TRY_AGAIN, exc.detail) from None
-        if msg.rcode() == dns.rcode.NXDOMAIN:
+        if msg.rcode == dns.rcode.NXDOMAIN:
             raise LookupFailed(HOST_NOT_FOUND, f"no PTR record for {address} (NXDOMAIN)")
         names = list(extract(msg, qname, PTR).records)
         if not names:

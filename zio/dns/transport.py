@@ -15,12 +15,10 @@ import errno
 import ipaddress
 from typing import Any, Callable
 
-import dns.message
-
 from .._core.io import notify_closing, wait_fd
 from ..loop import READ, WRITE
 from . import _libc
-from .wire import MalformedReply, Query, ReplyMismatch, header_id, is_truncated, parse_reply
+from .wire import MalformedReply, Query, Reply, ReplyMismatch, header_id, is_truncated, parse_reply
 
 __all__ = ["ServerUnreachable", "TruncatedReply", "server_label", "tcp_exchange", "udp_exchange"]
 
@@ -66,7 +64,7 @@ def _with_socket(family: int, kind: int, body: Callable[[Any], Any]) -> Any:
         sock.close()
 
 
-def udp_exchange(query: Query, server: tuple[str, int], problems: list[str]) -> dns.message.Message:
+def udp_exchange(query: Query, server: tuple[str, int], problems: list[str]) -> Reply:
     """Send ``query`` to ``server`` over UDP; return the parsed reply that answers it.
 
     Datagrams that are not the answer (wrong source, id or question,
@@ -79,7 +77,7 @@ def udp_exchange(query: Query, server: tuple[str, int], problems: list[str]) -> 
     family, sockaddr = _sockaddr(server, _socket.SOCK_DGRAM)
     label = server_label(server)
 
-    def body(sock: Any) -> dns.message.Message:
+    def body(sock: Any) -> Reply:
         fd = sock.fileno()
         sock.connect(sockaddr)
         while True:
@@ -101,8 +99,8 @@ def udp_exchange(query: Query, server: tuple[str, int], problems: list[str]) -> 
             if not _same_host(source[0], server[0]) or source[1] != server[1]:
                 problems.append(f"ignored a datagram from {source[0]}#{source[1]} while asking {label}")
                 continue
-            if header_id(data) is not None and header_id(data) != query.message.id:
-                problems.append(f"ignored a reply from {label} with id {header_id(data)} (expected {query.message.id})")
+            if header_id(data) is not None and header_id(data) != query.id:
+                problems.append(f"ignored a reply from {label} with id {header_id(data)} (expected {query.id})")
                 continue
             try:
                 msg = parse_reply(query, data, question_only=is_truncated(data))
@@ -143,7 +141,7 @@ def _recv_exactly(sock: Any, n: int, label: str) -> bytes:
     return bytes(chunks)
 
 
-def tcp_exchange(query: Query, server: tuple[str, int]) -> dns.message.Message:
+def tcp_exchange(query: Query, server: tuple[str, int]) -> Reply:
     """Send ``query`` to ``server`` over TCP (two-byte length framing); return the parsed, checked reply.
 
     On TCP nobody else can inject into the stream, so a bad reply is an error
@@ -152,7 +150,7 @@ def tcp_exchange(query: Query, server: tuple[str, int]) -> dns.message.Message:
     family, sockaddr = _sockaddr(server, _socket.SOCK_STREAM)
     label = server_label(server)
 
-    def body(sock: Any) -> dns.message.Message:
+    def body(sock: Any) -> Reply:
         fd = sock.fileno()
         err = sock.connect_ex(sockaddr)
         if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):

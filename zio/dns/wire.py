@@ -1,4 +1,12 @@
-"""DNS messages on the wire: dnspython builds and parses them, this module judges them.
+"""DNS messages on the wire: building queries and judging replies.
+
+dnspython does the delicate parts (name encoding with escapes and length
+limits, name decompression with its pointer-loop guards, the bounds-checked
+reader); the message envelope around them is assembled and read here with
+:mod:`struct`, because ``dns.message`` builds a full object model per reply
+and that cost about four times the rest of a lookup (measured with
+benchmarks/bench_dns.py).  Only the record types a resolver needs (A, AAAA,
+CNAME, PTR) are decoded; others are skipped by length.
 
 Nothing here does I/O.  A reply is accepted only if it carries the query's
 id, has the QR bit and the QUERY opcode, and repeats the question exactly
@@ -8,21 +16,22 @@ id, has the QR bit and the QUERY opcode, and repeats the question exactly
 from __future__ import annotations
 
 import secrets
+import struct
 from typing import NamedTuple
 
 import dns.exception
-import dns.flags
-import dns.message
+import dns.ipv4
+import dns.ipv6
 import dns.name
-import dns.opcode
 import dns.rcode
-import dns.rdataclass
 import dns.rdatatype
+import dns.wire
 
 __all__ = [
     "MalformedReply",
     "Query",
     "RRAnswer",
+    "Reply",
     "ReplyMismatch",
     "extract",
     "header_id",
@@ -36,6 +45,16 @@ EDNS_PAYLOAD = 1232
 #: Longest CNAME chain followed inside one reply (glibc stops at a similar depth).
 MAX_CNAME_CHAIN = 16
 
+_HEADER = struct.Struct("!HHHHHH")
+_QTAIL = struct.Struct("!HH")
+_RR = struct.Struct("!HHIH")
+_CLASS_IN = 1
+_FLAG_QR = 0x8000
+_FLAG_TC = 0x0200
+_FLAG_RD = 0x0100
+_OPCODE_MASK = 0x7800
+_A, _AAAA, _CNAME, _PTR, _OPT = 1, 28, 5, 12, 41
+
 
 class MalformedReply(Exception):
     """A datagram or stream message that is not a parsable DNS reply."""
@@ -46,9 +65,9 @@ class ReplyMismatch(Exception):
 
 
 class Query(NamedTuple):
-    """One question sent to a server: the message, its wire form and what we asked."""
+    """One question sent to a server: its id, its wire form and what we asked."""
 
-    message: dns.message.Message
+    id: int
     wire: bytes
     qname: dns.name.Name
     rdtype: int
@@ -56,14 +75,13 @@ class Query(NamedTuple):
 
 def make_query(qname: dns.name.Name, rdtype: int, *, edns0: bool = False) -> Query:
     """A recursive query with a fresh random id (CSPRNG: ids are half the anti-spoofing)."""
-    msg = dns.message.make_query(
-        qname,
-        rdtype,
-        use_edns=0 if edns0 else False,
-        payload=EDNS_PAYLOAD if edns0 else None,
-        id=secrets.randbelow(65536),
-    )
-    return Query(msg, msg.to_wire(), qname, rdtype)
+    ident = secrets.randbelow(65536)
+    wire = _HEADER.pack(ident, _FLAG_RD, 1, 0, 0, 1 if edns0 else 0)
+    wire += qname.to_wire() + _QTAIL.pack(rdtype, _CLASS_IN)
+    if edns0:
+        # OPT pseudo-record: root name, type OPT, class = payload size, ttl = 0 (version 0, no flags).
+        wire += b"\x00" + _RR.pack(_OPT, EDNS_PAYLOAD, 0, 0)
+    return Query(ident, wire, qname, rdtype)
 
 
 def header_id(data: bytes) -> int | None:
@@ -78,46 +96,87 @@ def is_truncated(data: bytes) -> bool:
     return len(data) >= 12 and bool(data[2] & 0x02)
 
 
-def _check_question(query: Query, msg: dns.message.Message) -> None:
-    if not msg.flags & dns.flags.QR:
-        raise ReplyMismatch("the message is a query, not a reply")
-    if dns.opcode.from_flags(msg.flags) != dns.opcode.QUERY:
-        raise ReplyMismatch(f"unexpected opcode {dns.opcode.to_text(dns.opcode.from_flags(msg.flags))}")
-    if not msg.question:
-        # Servers may drop the question from an error reply (FORMERR, NOTIMP, REFUSED).
-        if msg.rcode() != dns.rcode.NOERROR:
-            return
-        raise ReplyMismatch("the reply has no question section")
-    if len(msg.question) != 1:
-        raise ReplyMismatch(f"the reply has {len(msg.question)} questions")
-    rrset = msg.question[0]
-    if rrset.name != query.qname or rrset.rdtype != query.rdtype or rrset.rdclass != dns.rdataclass.IN:
-        raise ReplyMismatch(
-            f"the reply answers {rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}, "
-            f"not {query.qname} {dns.rdatatype.to_text(query.rdtype)}"
-        )
+class Record(NamedTuple):
+    """One decoded answer record: owner, type, and the address (A/AAAA) or target name."""
+
+    name: dns.name.Name
+    rdtype: int
+    value: object
 
 
-def parse_reply(query: Query, data: bytes, *, question_only: bool = False) -> dns.message.Message:
+class Reply(NamedTuple):
+    """The parts of a reply a resolver uses."""
+
+    id: int
+    flags: int
+    rcode: int
+    answers: tuple[Record, ...]
+
+
+def _read_records(parser: dns.wire.Parser, count: int) -> list[Record]:
+    records = []
+    for _ in range(count):
+        owner = dns.name.from_wire_parser(parser)
+        rdtype, rdclass, _ttl, rdlen = parser.get_struct("!HHIH")
+        if rdclass != _CLASS_IN or rdtype not in (_A, _AAAA, _CNAME, _PTR):
+            parser.get_bytes(rdlen)
+            continue
+        with parser.restrict_to(rdlen):
+            if rdtype == _A:
+                if rdlen != 4:
+                    raise MalformedReply(f"an A record of {rdlen} bytes for {owner}")
+                value: object = dns.ipv4.inet_ntoa(parser.get_bytes(4))
+            elif rdtype == _AAAA:
+                if rdlen != 16:
+                    raise MalformedReply(f"an AAAA record of {rdlen} bytes for {owner}")
+                value = dns.ipv6.inet_ntoa(parser.get_bytes(16))
+            else:
+                value = dns.name.from_wire_parser(parser)
+        records.append(Record(owner, rdtype, value))
+    return records
+
+
+def parse_reply(query: Query, data: bytes, *, question_only: bool = False) -> Reply:
     """Parse and check ``data`` as the reply to ``query``.
 
     Raises :class:`ReplyMismatch` for a reply to something else (wrong id,
     question, flags) and :class:`MalformedReply` for bytes that are not DNS.
-    ``question_only`` parses just the header and question (for truncated replies).
+    ``question_only`` reads just the header and question (for truncated replies).
     """
-    ident = header_id(data)
-    if ident is None:
+    if len(data) < 12:
         raise MalformedReply(f"{len(data)} bytes is shorter than a DNS header")
-    if ident != query.message.id:
-        raise ReplyMismatch(f"reply id {ident} does not match query id {query.message.id}")
+    ident, flags, qdcount, ancount, _nscount, _arcount = _HEADER.unpack_from(data)
+    if ident != query.id:
+        raise ReplyMismatch(f"reply id {ident} does not match query id {query.id}")
+    if not flags & _FLAG_QR:
+        raise ReplyMismatch("the message is a query, not a reply")
+    if flags & _OPCODE_MASK:
+        raise ReplyMismatch(f"unexpected opcode {(flags & _OPCODE_MASK) >> 11}")
+    rcode = flags & 0x000F
+    parser = dns.wire.Parser(data, 12)
     try:
-        msg = dns.message.from_wire(data, question_only=question_only, ignore_trailing=True)
+        if qdcount == 0:
+            # Servers may drop the question from an error reply (FORMERR, NOTIMP, REFUSED).
+            if rcode == dns.rcode.NOERROR:
+                raise ReplyMismatch("the reply has no question section")
+        elif qdcount != 1:
+            raise ReplyMismatch(f"the reply has {qdcount} questions")
+        else:
+            qname = dns.name.from_wire_parser(parser)
+            qtype, qclass = parser.get_struct("!HH")
+            if qname != query.qname or qtype != query.rdtype or qclass != _CLASS_IN:
+                raise ReplyMismatch(
+                    f"the reply answers {qname} {dns.rdatatype.to_text(qtype)}, "
+                    f"not {query.qname} {dns.rdatatype.to_text(query.rdtype)}"
+                )
+        answers: list[Record] = []
+        if not question_only and not flags & _FLAG_TC:
+            answers = _read_records(parser, ancount)
     except dns.exception.DNSException as exc:
-        raise MalformedReply(f"cannot parse the reply: {exc}") from None
-    except (ValueError, IndexError, UnicodeError) as exc:  # defensive: dnspython should wrap these
+        raise MalformedReply(f"cannot parse the reply: {type(exc).__name__}: {exc}") from None
+    except (ValueError, IndexError, struct.error) as exc:  # defensive: the parser should wrap these
         raise MalformedReply(f"cannot parse the reply: {exc!r}") from None
-    _check_question(query, msg)
-    return msg
+    return Reply(ident, flags, rcode, tuple(answers))
 
 
 class RRAnswer(NamedTuple):
@@ -128,16 +187,12 @@ class RRAnswer(NamedTuple):
     records: tuple[str, ...]
 
 
-def _find(section: list, name: dns.name.Name, rdtype: int):
-    # A scan rather than Message.get_rrset: that relies on an index only parsing fills in.
-    for rrset in section:
-        if rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN and rrset.name == name:
-            return rrset
-    return None
+def _find(answers: tuple[Record, ...], name: dns.name.Name, rdtype: int) -> list[Record]:
+    return [r for r in answers if r.rdtype == rdtype and r.name == name]
 
 
-def extract(msg: dns.message.Message, qname: dns.name.Name, rdtype: int) -> RRAnswer:
-    """Follow the CNAME chain from ``qname`` through the answer section; collect ``rdtype`` records.
+def extract(reply: Reply, qname: dns.name.Name, rdtype: int) -> RRAnswer:
+    """Follow the CNAME chain from ``qname`` through the answers; collect ``rdtype`` records.
 
     A/AAAA give address strings, PTR gives target names (without the final dot).
     """
@@ -145,22 +200,20 @@ def extract(msg: dns.message.Message, qname: dns.name.Name, rdtype: int) -> RRAn
     aliases: list[dns.name.Name] = []
     seen = {name}
     for _ in range(MAX_CNAME_CHAIN):
-        rrset = _find(msg.answer, name, dns.rdatatype.CNAME)
-        if rrset is None or rdtype == dns.rdatatype.CNAME:
+        if rdtype == _CNAME:
             break
-        target = rrset[0].target
+        cnames = _find(reply.answers, name, _CNAME)
+        if not cnames:
+            break
+        target = cnames[0].value
         if target in seen:
             break  # a CNAME loop: what we have so far is all there is
         aliases.append(name)
         seen.add(target)
-        name = target
-    rrset = _find(msg.answer, name, rdtype)
-    records: tuple[str, ...] = ()
-    if rrset is not None:
-        if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            records = tuple(rd.address for rd in rrset)
-        elif rdtype == dns.rdatatype.PTR:
-            records = tuple(rd.target.to_text(omit_final_dot=True) for rd in rrset)
-        else:
-            records = tuple(rd.to_text() for rd in rrset)
+        name = target  # type: ignore[assignment]
+    found = _find(reply.answers, name, rdtype)
+    if rdtype in (_CNAME, _PTR):
+        records = tuple(r.value.to_text(omit_final_dot=True) for r in found)  # type: ignore[attr-defined]
+    else:
+        records = tuple(str(r.value) for r in found)
     return RRAnswer(name, tuple(aliases), records)
