@@ -31,7 +31,7 @@ import sys
 import time
 from typing import Any
 
-from greenlet import getcurrent, greenlet
+from greenlet import getcurrent
 
 from .._core import _state
 from .._core.io import wait_fd
@@ -228,20 +228,15 @@ def register_after_fork(callback: Any) -> None:
     _after_fork_callbacks.append(callback)
 
 
-def _root_greenlet() -> Any:
-    g = getcurrent()
-    while g.parent is not None:
-        g = g.parent
-    return g
+class _ExitWhenDone:
+    """Stands in as the forked fiber's group: the hub tells it when the task is done."""
 
-
-def _exit_forked_fiber(*_args: Any) -> None:
-    """The child's forking fiber has returned: end the process, as a forked thread would."""
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    finally:
-        _os._exit(0)
+    def _child_done(self, task: Any) -> None:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            _os._exit(0)
 
 
 def _after_fork_in_child() -> None:
@@ -261,9 +256,16 @@ def _after_fork_in_child() -> None:
     _reset_thread_pool()
     g = getcurrent()
     if g.parent is not None:
-        # A fiber forked.  When it finishes it would switch to the old hub;
-        # send it to an exit routine instead.
-        g.parent = greenlet(_exit_forked_fiber, _root_greenlet())
+        # A fiber forked: it carries on in the child as a task of the child's
+        # fresh hub, and the process ends when it returns, as a forked
+        # non-main thread's process does.
+        hub = _state.get_hub()
+        g.parent = hub.greenlet
+        task = getattr(g, "_zio_task", None)
+        if task is not None and task is not hub.root_task:
+            task._hub = hub
+            # Whichever hub records the end of the task tells its group.
+            task._group = _ExitWhenDone()
     for callback in list(_after_fork_callbacks):
         try:
             callback()

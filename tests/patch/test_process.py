@@ -1,0 +1,221 @@
+"""subprocess, os (waitpid, pipes, fork) and signal under zio.patch."""
+
+from __future__ import annotations
+
+from ._patched import run_patched
+
+
+def test_subprocesses_run_concurrently_and_keep_their_api(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, subprocess, sys, threading, time
+        outs = {}
+        def job(i):
+            outs[i] = subprocess.run(["sh", "-c", f"sleep 0.3; echo {i}"], capture_output=True, text=True).stdout
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=job, args=(i,)) for i in range(10)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        elapsed = time.monotonic() - t0
+        try:
+            subprocess.run(["sleep", "5"], timeout=0.2)
+        except subprocess.TimeoutExpired as exc:
+            timeout_cmd = exc.cmd
+        try:
+            subprocess.check_output([sys.executable, "-c", "import sys; print('partial'); sys.exit(3)"])
+        except subprocess.CalledProcessError as exc:
+            failed = [exc.returncode, exc.output.decode().strip()]
+        p = subprocess.Popen(["sh", "-c", "for i in 1 2 3; do echo l$i; sleep 0.02; done"],
+                             stdout=subprocess.PIPE, text=True)
+        lines = [line.strip() for line in p.stdout]
+        code = p.wait()
+        cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out, _ = cat.communicate(b"z" * 300000, timeout=10)
+        p2 = subprocess.Popen(["sleep", "5"])
+        try:
+            p2.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            waited_timeout = True
+        p2.kill()
+        print(json.dumps({"outs": [outs[i].strip() for i in range(10)], "elapsed": elapsed,
+                          "timeout_cmd": timeout_cmd, "failed": failed, "lines": lines, "code": code,
+                          "cat": len(out), "waited_timeout": waited_timeout, "killed": p2.wait(),
+                          "popen": subprocess.Popen.__module__}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["outs"] == [str(i) for i in range(10)]
+    assert r["elapsed"] < 1.5, r
+    assert r["timeout_cmd"] == ["sleep", "5"]
+    assert r["failed"] == [3, "partial"]
+    assert r["lines"] == ["l1", "l2", "l3"] and r["code"] == 0
+    assert r["cat"] == 300000 and r["waited_timeout"] and r["killed"] == -9
+    assert r["popen"] == "zio.green.subprocess"
+
+
+def test_foreign_children_are_never_reaped(tmp_path) -> None:
+    # A child zio did not spawn stays the caller's to wait for, even while
+    # zio waits for its own children.
+    r = run_patched(
+        """
+        import json, os, subprocess, time
+        foreign = os.posix_spawn("/bin/sh", ["sh", "-c", "exit 5"], os.environ)
+        ours = subprocess.Popen(["sleep", "0.3"])
+        ours.wait()
+        time.sleep(0.1)
+        pid, status = os.waitpid(foreign, 0)
+        print(json.dumps({"pid_ok": pid == foreign, "code": os.waitstatus_to_exitcode(status)}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"pid_ok": True, "code": 5}
+
+
+def test_waitpid_and_pipe_io_park_only_the_fiber(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, threading, time
+        ticks = []
+        def ticker():
+            for _ in range(5):
+                ticks.append(time.monotonic()); time.sleep(0.05)
+        threading.Thread(target=ticker).start()
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(0.3)
+            os.write(wfd, b"from child")
+            os._exit(4)
+        t0 = time.monotonic()
+        data = os.read(rfd, 100)            # blocking pipe: parks this fiber
+        got_pid, status = os.waitpid(pid, 0)
+        elapsed = time.monotonic() - t0
+        big = b"y" * 200000
+        def reader(out=[]):
+            while sum(map(len, out)) < len(big):
+                out.append(os.read(r2, 65536))
+            reader.result = b"".join(out)
+        r2, w2 = os.pipe()
+        t = threading.Thread(target=reader); t.start()
+        written = os.write(w2, big)          # bigger than the pipe: needs the reader fiber to run
+        t.join()
+        print(json.dumps({"data": data.decode(), "code": os.waitstatus_to_exitcode(status),
+                          "ticks_during_wait": sum(1 for x in ticks if t0 < x < t0 + elapsed),
+                          "written": written, "read_back": reader.result == big}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["data"] == "from child" and r["code"] == 4
+    assert r["ticks_during_wait"] >= 3, r
+    assert r["written"] == 200000 and r["read_back"]
+
+
+def test_fork_child_gets_a_fresh_hub_and_no_parent_fibers(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, threading, time
+        marker = os.path.join(os.getcwd(), "ran-in-child")
+        def parent_fiber():
+            time.sleep(0.2)
+            if os.getpid() != parent_pid:
+                open(marker, "w").close()   # must never happen
+        parent_pid = os.getpid()
+        threading.Thread(target=parent_fiber).start()
+        time.sleep(0)                        # let it start and park
+        pid = os.fork()
+        if pid == 0:
+            # the child can use fibers and sleep on its own hub
+            results = []
+            def child_worker(i):
+                time.sleep(0.05); results.append(i)
+            ts = [threading.Thread(target=child_worker, args=(i,)) for i in range(5)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            time.sleep(0.4)                  # longer than the parent fiber's sleep
+            os._exit(10 + len(results))
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"child_code": os.waitstatus_to_exitcode(status),
+                          "parent_fiber_ran_in_child": os.path.exists(marker)}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"child_code": 15, "parent_fiber_ran_in_child": False}
+
+
+def test_fork_from_a_fiber_exits_the_child_when_the_fiber_ends(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, threading, time
+        result = {}
+        def forker():
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(0.05)
+                print("child fiber done", flush=True)
+                return                        # like a forked thread returning
+            result["status"] = os.waitpid(pid, 0)[1]
+        t = threading.Thread(target=forker); t.start(); t.join()
+        print(json.dumps({"code": os.waitstatus_to_exitcode(result["status"])}))
+        """,
+        tmp_path,
+    )
+    assert r.check() == {"code": 0}
+    assert r.stdout.count("child fiber done") == 1
+    assert r.stdout.count('{"code"') == 1  # the child never ran the parent's main line
+
+
+def test_signal_handlers_run_in_fibers_and_alarm_interrupts_sleep(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, logging, os, signal, threading, time
+        got = []
+        lock = threading.Lock()
+        def handler(signum, frame):
+            with lock:                        # may block: it runs in a fiber
+                time.sleep(0.01)
+                got.append(signum)
+        previous = signal.signal(signal.SIGUSR1, handler)
+        for _ in range(3):
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(0.05)
+        class Alarm(Exception):
+            pass
+        def on_alarm(signum, frame):
+            raise Alarm()
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        t0 = time.monotonic()
+        try:
+            time.sleep(5)
+            interrupted = False
+        except Alarm:
+            interrupted = True
+        elapsed = time.monotonic() - t0
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        signal.pause()                        # returns after the handler ran
+        print(json.dumps({"got": got, "getsignal": signal.getsignal(signal.SIGUSR1) is handler,
+                          "previous_default": previous == signal.SIG_DFL, "interrupted": interrupted,
+                          "elapsed": elapsed, "sigint": signal.getsignal(signal.SIGINT) is signal.default_int_handler}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["got"] == [10, 10, 10, 10]
+    assert r["getsignal"] and r["previous_default"] and r["sigint"]
+    assert r["interrupted"] and r["elapsed"] < 1.0
+
+
+def test_ctrl_c_reaches_the_main_line_as_keyboardinterrupt(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, signal, threading, time
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            time.sleep(5)
+            outcome = "not interrupted"
+        except KeyboardInterrupt:
+            outcome = "KeyboardInterrupt"
+        print(json.dumps({"outcome": outcome}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"outcome": "KeyboardInterrupt"}
