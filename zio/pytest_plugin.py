@@ -35,6 +35,9 @@ _RUN = pytest.StashKey[Any]()
 _LEAK_BEFORE = pytest.StashKey[Any]()
 _ARM = pytest.StashKey[Any]()
 
+#: Seconds the leak check waits for threads and child processes that are about to exit.
+_LEAK_GRACE = 1.0
+
 
 # -- options -------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -143,8 +146,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def apply_patch() -> None:
     """``zio.patch.all()``, with execnet (pytest-xdist) kept on real threads."""
+    import importlib
+
     try:
-        import zio.patch as zpatch
+        # import_module, not "import zio.patch": it honours sys.modules exactly.
+        zpatch = importlib.import_module("zio.patch")
     except ImportError as exc:
         raise pytest.UsageError(f"--zio-patch / zio_patch: cannot import zio.patch: {exc}") from exc
     patch_all = getattr(zpatch, "all", None)
@@ -394,7 +400,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         from ._pytest import _leaks
 
         allowed = _scoped_resources(item.config)
-        leaks = _leaks.wait_for_no_leaks(before, allowed, grace=1.0, ignore_threads=_own_threads(item.config))
+        arm = item.stash.get(_ARM, None)
+        if arm is not None:
+            # Waiting for threads and children to exit is the plugin's time, not the test's.
+            item.config._zio_watchdog.extend(arm, _LEAK_GRACE + 1.0)  # type: ignore[attr-defined]
+        leaks = _leaks.wait_for_no_leaks(before, allowed, grace=_LEAK_GRACE, ignore_threads=_own_threads(item.config))
         if leaks:
             problems.append(
                 f"zio: {item.nodeid} leaked {len(leaks)} resource(s) (present after teardown, not before setup):\n"
