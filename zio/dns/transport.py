@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import _socket
 import errno
-import ipaddress
 from typing import Any, Callable
 
 from .._core.io import notify_closing, wait_fd
@@ -39,17 +38,19 @@ def server_label(server: tuple[str, int]) -> str:
     return f"{server[0]}#{server[1]}"
 
 
+_sockaddrs: dict[tuple[str, int, int], tuple[int, Any]] = {}
+
+
 def _sockaddr(server: tuple[str, int], kind: int) -> tuple[int, Any]:
-    # libc turns "fe80::1%eth0" into the 4-tuple with the scope id; numeric only, so it never blocks.
-    family, _, _, _, sockaddr = _libc.getaddrinfo(server[0], server[1], 0, kind, 0, _socket.AI_NUMERICHOST)[0]
-    return family, sockaddr
-
-
-def _same_host(a: str, b: str) -> bool:
-    try:
-        return ipaddress.ip_address(a.split("%", 1)[0]) == ipaddress.ip_address(b.split("%", 1)[0])
-    except ValueError:
-        return False
+    key = (server[0], server[1], kind)
+    cached = _sockaddrs.get(key)
+    if cached is None:
+        # libc turns "fe80::1%eth0" into the 4-tuple with the scope id; numeric only, so it never blocks.
+        family, _, _, _, sockaddr = _libc.getaddrinfo(server[0], server[1], 0, kind, 0, _socket.AI_NUMERICHOST)[0]
+        cached = (family, sockaddr)
+        if len(_sockaddrs) < 64:  # a handful of nameservers; bounded anyway
+            _sockaddrs[key] = cached
+    return cached
 
 
 def _with_socket(family: int, kind: int, body: Callable[[Any], Any]) -> Any:
@@ -96,7 +97,8 @@ def udp_exchange(query: Query, server: tuple[str, int], problems: list[str]) -> 
                 continue
             except ConnectionRefusedError as exc:
                 raise ServerUnreachable(f"{label}: {exc.strerror}") from None
-            if not _same_host(source[0], server[0]) or source[1] != server[1]:
+            # The kernel reports the source in the same normal form libc gave us for the server.
+            if source[:2] != sockaddr[:2]:
                 problems.append(f"ignored a datagram from {source[0]}#{source[1]} while asking {label}")
                 continue
             if header_id(data) is not None and header_id(data) != query.id:

@@ -15,13 +15,12 @@ id, has the QR bit and the QUERY opcode, and repeats the question exactly
 
 from __future__ import annotations
 
+import _socket
 import secrets
 import struct
 from typing import NamedTuple
 
 import dns.exception
-import dns.ipv4
-import dns.ipv6
 import dns.name
 import dns.rcode
 import dns.rdatatype
@@ -54,6 +53,10 @@ _FLAG_TC = 0x0200
 _FLAG_RD = 0x0100
 _OPCODE_MASK = 0x7800
 _A, _AAAA, _CNAME, _PTR, _OPT = 1, 28, 5, 12, 41
+_POINTER_TO_QUESTION = b"\xc0\x0c"  # a compression pointer to offset 12, where the question's name is
+_AF_INET = _socket.AF_INET
+_AF_INET6 = _socket.AF_INET6
+_inet_ntop = _socket.inet_ntop
 
 
 class MalformedReply(Exception):
@@ -71,17 +74,19 @@ class Query(NamedTuple):
     wire: bytes
     qname: dns.name.Name
     rdtype: int
+    #: The question section as sent (a reply normally echoes it byte for byte).
+    question: bytes
 
 
 def make_query(qname: dns.name.Name, rdtype: int, *, edns0: bool = False) -> Query:
     """A recursive query with a fresh random id (CSPRNG: ids are half the anti-spoofing)."""
     ident = secrets.randbelow(65536)
-    wire = _HEADER.pack(ident, _FLAG_RD, 1, 0, 0, 1 if edns0 else 0)
-    wire += qname.to_wire() + _QTAIL.pack(rdtype, _CLASS_IN)
+    question = qname.to_wire() + _QTAIL.pack(rdtype, _CLASS_IN)
+    wire = _HEADER.pack(ident, _FLAG_RD, 1, 0, 0, 1 if edns0 else 0) + question
     if edns0:
         # OPT pseudo-record: root name, type OPT, class = payload size, ttl = 0 (version 0, no flags).
         wire += b"\x00" + _RR.pack(_OPT, EDNS_PAYLOAD, 0, 0)
-    return Query(ident, wire, qname, rdtype)
+    return Query(ident, wire, qname, rdtype, question)
 
 
 def header_id(data: bytes) -> int | None:
@@ -113,26 +118,45 @@ class Reply(NamedTuple):
     answers: tuple[Record, ...]
 
 
-def _read_records(parser: dns.wire.Parser, count: int) -> list[Record]:
+def _name_at(data: bytes, offset: int, end: int | None = None) -> tuple[dns.name.Name, int]:
+    """The (possibly compressed) name at ``offset`` and the offset after it; within ``end`` if given."""
+    parser = dns.wire.Parser(data, offset)
+    if end is None:
+        name = dns.name.from_wire_parser(parser)
+    else:
+        with parser.restrict_to(end - offset):  # the name must fill the rdata exactly
+            name = dns.name.from_wire_parser(parser)
+    return name, parser.current
+
+
+def _read_records(data: bytes, offset: int, count: int, qname: dns.name.Name) -> list[Record]:
     records = []
+    size = len(data)
     for _ in range(count):
-        owner = dns.name.from_wire_parser(parser)
-        rdtype, rdclass, _ttl, rdlen = parser.get_struct("!HHIH")
-        if rdclass != _CLASS_IN or rdtype not in (_A, _AAAA, _CNAME, _PTR):
-            parser.get_bytes(rdlen)
-            continue
-        with parser.restrict_to(rdlen):
+        if data[offset : offset + 2] == _POINTER_TO_QUESTION:
+            # The usual case: the owner is a pointer to the question's name, already checked.
+            owner, offset = qname, offset + 2
+        else:
+            owner, offset = _name_at(data, offset)
+        if offset + 10 > size:
+            raise MalformedReply("a record runs past the end of the reply")
+        rdtype, rdclass, _ttl, rdlen = _RR.unpack_from(data, offset)
+        offset += 10
+        rdend = offset + rdlen
+        if rdend > size:
+            raise MalformedReply(f"the data of a record for {owner} runs past the end of the reply")
+        if rdclass == _CLASS_IN:
             if rdtype == _A:
                 if rdlen != 4:
                     raise MalformedReply(f"an A record of {rdlen} bytes for {owner}")
-                value: object = dns.ipv4.inet_ntoa(parser.get_bytes(4))
+                records.append(Record(owner, rdtype, _inet_ntop(_AF_INET, data[offset:rdend])))
             elif rdtype == _AAAA:
                 if rdlen != 16:
                     raise MalformedReply(f"an AAAA record of {rdlen} bytes for {owner}")
-                value = dns.ipv6.inet_ntoa(parser.get_bytes(16))
-            else:
-                value = dns.name.from_wire_parser(parser)
-        records.append(Record(owner, rdtype, value))
+                records.append(Record(owner, rdtype, _inet_ntop(_AF_INET6, data[offset:rdend])))
+            elif rdtype == _CNAME or rdtype == _PTR:
+                records.append(Record(owner, rdtype, _name_at(data, offset, rdend)[0]))
+        offset = rdend
     return records
 
 
@@ -153,7 +177,7 @@ def parse_reply(query: Query, data: bytes, *, question_only: bool = False) -> Re
     if flags & _OPCODE_MASK:
         raise ReplyMismatch(f"unexpected opcode {(flags & _OPCODE_MASK) >> 11}")
     rcode = flags & 0x000F
-    parser = dns.wire.Parser(data, 12)
+    offset = 12
     try:
         if qdcount == 0:
             # Servers may drop the question from an error reply (FORMERR, NOTIMP, REFUSED).
@@ -161,17 +185,23 @@ def parse_reply(query: Query, data: bytes, *, question_only: bool = False) -> Re
                 raise ReplyMismatch("the reply has no question section")
         elif qdcount != 1:
             raise ReplyMismatch(f"the reply has {qdcount} questions")
+        elif data[12 : 12 + len(query.question)] == query.question:
+            offset += len(query.question)  # echoed byte for byte: the usual case
         else:
-            qname = dns.name.from_wire_parser(parser)
-            qtype, qclass = parser.get_struct("!HH")
+            qname, offset = _name_at(data, 12)
+            if offset + 4 > len(data):
+                raise MalformedReply("the question runs past the end of the reply")
+            qtype, qclass = _QTAIL.unpack_from(data, offset)
+            offset += 4
+            # Names compare case-insensitively: a server may change the case.
             if qname != query.qname or qtype != query.rdtype or qclass != _CLASS_IN:
                 raise ReplyMismatch(
                     f"the reply answers {qname} {dns.rdatatype.to_text(qtype)}, "
                     f"not {query.qname} {dns.rdatatype.to_text(query.rdtype)}"
                 )
         answers: list[Record] = []
-        if not question_only and not flags & _FLAG_TC:
-            answers = _read_records(parser, ancount)
+        if not question_only and not flags & _FLAG_TC and qdcount == 1:
+            answers = _read_records(data, offset, ancount, query.qname)
     except dns.exception.DNSException as exc:
         raise MalformedReply(f"cannot parse the reply: {type(exc).__name__}: {exc}") from None
     except (ValueError, IndexError, struct.error) as exc:  # defensive: the parser should wrap these
