@@ -180,7 +180,15 @@ class Group:
             self._scope.__exit__(None, None, None)
             self._errors = []
             raise BaseExceptionGroup(f"{len(errors)} error(s) in zio.Group", errors)
-        return self._scope.__exit__(exc_type, exc, tb)
+        absorbed = self._scope.__exit__(exc_type, exc, tb)
+        if exc is None or absorbed:
+            # The exit is a checkpoint: a cancel of an enclosing scope that
+            # arrived while we waited (the abort only passed it on to the
+            # children) is raised here, or the body would run on past it.
+            origin = cancel_origin(me)
+            if origin is not None:
+                raise make_cancelled(me, origin)
+        return absorbed
 
     def __repr__(self) -> str:
         state = "open" if self._open else "closed"
