@@ -97,7 +97,11 @@ def zio_scenario(name: str) -> None:
         with zio.Group() as g:
             for _ in range(N_TIMERS):
                 g.spawn(sleeper, rng.uniform(0, 0.010))
-        emit(wall_ms=(time.perf_counter() - t0) * 1e3, late_p50_ms=_percentile(late, 0.5), late_p99_ms=_percentile(late, 0.99))
+        emit(
+            wall_ms=(time.perf_counter() - t0) * 1e3,
+            late_p50_ms=_percentile(late, 0.5),
+            late_p99_ms=_percentile(late, 0.99),
+        )
 
     def idle_rss() -> None:
         import gc
@@ -176,7 +180,11 @@ def gevent_scenario(name: str) -> None:
 
         t0 = time.perf_counter()
         gevent.joinall([gevent.spawn(sleeper, rng.uniform(0, 0.010)) for _ in range(N_TIMERS)])
-        emit(wall_ms=(time.perf_counter() - t0) * 1e3, late_p50_ms=_percentile(late, 0.5), late_p99_ms=_percentile(late, 0.99))
+        emit(
+            wall_ms=(time.perf_counter() - t0) * 1e3,
+            late_p50_ms=_percentile(late, 0.5),
+            late_p99_ms=_percentile(late, 0.99),
+        )
 
     def idle_rss() -> None:
         import gc

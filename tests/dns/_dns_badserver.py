@@ -21,6 +21,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from zio.dns import ResolverConfig
+
 GOOD = "1.2.3.4"
 BAD = "6.6.6.6"
 TCP_GOOD = "1.2.3.5"
@@ -227,3 +229,10 @@ def _read(conn: socket.socket, n: int) -> bytes:
             raise ConnectionError("peer closed")
         buf += chunk
     return buf
+
+
+def bad_config(server: BadServer, **changes) -> ResolverConfig:
+    """A config for the misbehaving server: short timeouts, one attempt, no hosts file."""
+    fields = dict(nameservers=[server.server], timeout=0.3, attempts=1, hosts_path=None)
+    fields.update(changes)
+    return ResolverConfig(**fields)

@@ -73,7 +73,7 @@ def _arguments(port: int) -> list[str]:
         "--no-hosts",
         "--conf-file=/dev/null",
         "--user=root",
-        "--listen-address=127.0.0.1",
+        "--listen-address=127.0.0.1,::1",
         "--bind-interfaces",
         f"--port={port}",
         "--local=/#/",  # authoritative for everything: unknown names are NXDOMAIN, nothing is forwarded

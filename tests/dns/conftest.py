@@ -38,10 +38,3 @@ def dns_config(dnsmasq: Dnsmasq, tmp_path) -> ResolverConfig:
 def resolver(dns_config: ResolverConfig) -> DNSResolver:
     """A :class:`DNSResolver` on ``dns_config``."""
     return DNSResolver(dns_config)
-
-
-def bad_config(server: BadServer, **changes) -> ResolverConfig:
-    """A config for the misbehaving server: short timeouts, one attempt, no hosts file."""
-    fields = dict(nameservers=[server.server], timeout=0.3, attempts=1, hosts_path=None)
-    fields.update(changes)
-    return ResolverConfig(**fields)

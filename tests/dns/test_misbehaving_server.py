@@ -6,8 +6,7 @@ import os
 import socket
 
 import pytest
-from _dns_badserver import BAD, GOOD, TCP_GOOD, BadServer
-from conftest import bad_config
+from _dns_badserver import BAD, GOOD, TCP_GOOD, BadServer, bad_config
 
 import zio
 from zio.dns import DNSResolver

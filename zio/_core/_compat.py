@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 if sys.version_info >= (3, 11):
-    BaseExceptionGroup = BaseExceptionGroup  # noqa: PLW0127 - re-export the builtin
-    ExceptionGroup = ExceptionGroup  # noqa: PLW0127
+    import builtins
+
+    BaseExceptionGroup = builtins.BaseExceptionGroup
+    ExceptionGroup = builtins.ExceptionGroup
 else:  # pragma: no cover - 3.10
     from exceptiongroup import BaseExceptionGroup, ExceptionGroup
 

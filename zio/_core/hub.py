@@ -539,7 +539,9 @@ class Hub:
 
         report_callback_error(
             self,
-            RuntimeError(f"task {task.name!r} finished with {leaked!r} still open (a scope was entered without 'with')"),
+            RuntimeError(
+                f"task {task.name!r} finished with {leaked!r} still open (a scope was entered without 'with')"
+            ),
             task,
         )
 

@@ -10,9 +10,8 @@ otherwise spin).
 
 from __future__ import annotations
 
-from typing import Any
-
 import errno
+from typing import Any
 
 from ..loop import READ, WRITE, FdClosedError
 from ._state import get_hub
@@ -170,5 +169,6 @@ def notify_closing(fd: Any) -> None:
             waiters.clear()
             for task in woken:
                 if task._parked:
-                    hub.unpark(task, None, ClosedResourceError(errno.EBADF, f"file descriptor {fd} was closed while being waited on"))
+                    error = ClosedResourceError(errno.EBADF, f"file descriptor {fd} was closed while being waited on")
+                    hub.unpark(task, None, error)
         recs.pop(fd, None)

@@ -35,9 +35,9 @@ import socket as _std
 import sys as _sys
 from typing import Any
 
+from .. import dns as _dns
 from .._core._compat import ExceptionGroup as _ExceptionGroup
 from .._core.io import notify_closing as _notify_closing
-from . import _thread_resolver
 from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_io
 
 # -- re-export the stdlib module --------------------------------------------------
@@ -53,8 +53,10 @@ __all__ = list(_std.__all__)
 #: ``getaddrinfo``, ``gethostbyname``, ``gethostbyname_ex``, ``gethostbyaddr``,
 #: ``getnameinfo`` and ``getfqdn`` (with the stdlib's signatures, results and
 #: exceptions).  Looked up at every call, so assigning it switches resolvers.
-#: Default: libc in worker threads; ``zio.dns`` will replace it.
-_resolve: Any = _thread_resolver
+#: Default: :mod:`zio.dns`, whose functions follow ``ZIO_RESOLVER`` and
+#: :func:`zio.dns.set_resolver` (the asynchronous DNS resolver on Linux, libc
+#: in real threads otherwise).
+_resolve: Any = _dns
 
 _csocket = _socket.socket
 _c_recv = _csocket.recv
