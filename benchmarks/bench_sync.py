@@ -1,0 +1,250 @@
+"""zio.sync benchmarks: zio vs gevent, same run, fresh process per measurement.
+
+Usage: ``python benchmarks/bench_sync.py [--repeats 5] [--only SCENARIO ...]``
+
+Scenarios (from issue 3); every workload is written twice, once per library,
+with the same shape, and checks its own result:
+
+* ``chan0_pingpong`` / ``chan1_pingpong``: two fibers bounce an item through
+  a pair of channels, ``zio.Channel(0)`` vs ``gevent.queue.Channel()``
+  (rendezvous) and ``zio.Channel(1)`` vs ``gevent.queue.Queue(1)``; µs per
+  round trip (two handoffs, two switches).
+* ``queue_pingpong``: the same through a pair of ``zio.Queue()`` vs
+  ``gevent.queue.Queue()``.
+* ``lock`` / ``rlock``: 100 fibers each acquire one lock 1,000 times and
+  ``sleep(0)`` while holding it, so every acquisition contends;
+  ``zio.Lock`` vs ``gevent.lock.Semaphore(1)`` and ``zio.RLock`` vs
+  ``gevent.lock.RLock``; µs per acquisition.
+* ``mpmc``: 1,000,000 items through a bounded channel of capacity 64 with 4
+  producers and 4 consumers, ``zio.Channel(64)`` vs
+  ``gevent.queue.Queue(64)``; ms in total and µs per item.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _harness import emit, print_table, run_matrix  # noqa: E402
+
+N_PINGPONG = 100_000
+N_LOCK_FIBERS = 100
+N_LOCK_ACQUIRES = 1_000
+N_MPMC = 1_000_000
+MPMC_CAPACITY = 64
+MPMC_PRODUCERS = 4
+MPMC_CONSUMERS = 4
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise SystemExit(f"benchmark self-check failed: {what}")
+
+
+# -- zio --------------------------------------------------------------------
+def zio_scenario(name: str) -> None:
+    import zio
+
+    def pingpong(make: object) -> None:
+        there, back = make(), make()  # type: ignore[operator]
+        send, receive = there.send, back.receive
+        reply, listen = back.send, there.receive
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                reply(listen())
+
+        p = zio.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(N_PINGPONG):
+            send(i)
+            _check(receive() == i, "ping-pong order")
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def contended(lock: object) -> None:
+        held = [0]
+        sleep = zio.sleep
+
+        def worker() -> None:
+            for _ in range(N_LOCK_ACQUIRES):
+                with lock:  # type: ignore[attr-defined]
+                    held[0] += 1
+                    sleep(0)  # everyone else queues up behind the holder
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        with zio.Group() as g:
+            for _ in range(N_LOCK_FIBERS):
+                g.spawn(worker)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        _check(held[0] == N_LOCK_FIBERS * N_LOCK_ACQUIRES, "lock acquisitions")
+        n = N_LOCK_FIBERS * N_LOCK_ACQUIRES
+        emit(us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
+
+    def mpmc() -> None:
+        ch = zio.Channel(MPMC_CAPACITY)
+        per = N_MPMC // MPMC_PRODUCERS
+        totals = []
+
+        def producer(base: int) -> None:
+            send = ch.send
+            for i in range(base, base + per):
+                send(i)
+
+        def consumer() -> None:
+            total = 0
+            for item in ch:
+                total += item
+            totals.append(total)
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        with zio.Group() as g:
+            for _ in range(MPMC_CONSUMERS):
+                g.spawn(consumer)
+            with zio.Group() as producers:
+                for k in range(MPMC_PRODUCERS):
+                    producers.spawn(producer, k * per)
+            ch.close()  # consumers drain the buffer, then the stream ends
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        n = per * MPMC_PRODUCERS
+        _check(sum(totals) == n * (n - 1) // 2 and len(totals) == MPMC_CONSUMERS, "mpmc items")
+        emit(ms=elapsed * 1e3, us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
+
+    fns = {
+        "chan0_pingpong": lambda: pingpong(lambda: zio.Channel(0)),
+        "chan1_pingpong": lambda: pingpong(lambda: zio.Channel(1)),
+        "queue_pingpong": lambda: pingpong(_ZioQueueAdapter),
+        "lock": lambda: contended(zio.Lock()),
+        "rlock": lambda: contended(zio.RLock()),
+        "mpmc": mpmc,
+    }
+    zio.run(fns[name])
+
+
+class _ZioQueueAdapter:
+    """Queue with the send/receive names the ping-pong uses (bound methods: no extra frame)."""
+
+    def __init__(self) -> None:
+        import zio
+
+        q = zio.Queue()
+        self.send = q.put
+        self.receive = q.get
+
+
+class _GeventQueueAdapter:
+    def __init__(self, q: object) -> None:
+        self.send = q.put  # type: ignore[attr-defined]
+        self.receive = q.get  # type: ignore[attr-defined]
+
+
+# -- gevent -----------------------------------------------------------------
+def gevent_scenario(name: str) -> None:
+    import gevent
+    import gevent.lock
+    import gevent.queue
+
+    def pingpong(make: object) -> None:
+        there, back = make(), make()  # type: ignore[operator]
+        send, receive = there.send, back.receive
+        reply, listen = back.send, there.receive
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                reply(listen())
+
+        p = gevent.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(N_PINGPONG):
+            send(i)
+            _check(receive() == i, "ping-pong order")
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def contended(lock: object) -> None:
+        held = [0]
+        sleep = gevent.sleep
+
+        def worker() -> None:
+            for _ in range(N_LOCK_ACQUIRES):
+                with lock:  # type: ignore[attr-defined]
+                    held[0] += 1
+                    sleep(0)
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        gevent.joinall([gevent.spawn(worker) for _ in range(N_LOCK_FIBERS)], raise_error=True)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        _check(held[0] == N_LOCK_FIBERS * N_LOCK_ACQUIRES, "lock acquisitions")
+        n = N_LOCK_FIBERS * N_LOCK_ACQUIRES
+        emit(us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
+
+    def mpmc() -> None:
+        q = gevent.queue.Queue(MPMC_CAPACITY)
+        per = N_MPMC // MPMC_PRODUCERS
+        totals = []
+        end = object()
+
+        def producer(base: int) -> None:
+            put = q.put
+            for i in range(base, base + per):
+                put(i)
+
+        def consumer() -> None:
+            total = 0
+            get = q.get
+            while True:
+                item = get()
+                if item is end:
+                    break
+                total += item
+            totals.append(total)
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        consumers = [gevent.spawn(consumer) for _ in range(MPMC_CONSUMERS)]
+        gevent.joinall([gevent.spawn(producer, k * per) for k in range(MPMC_PRODUCERS)], raise_error=True)
+        for _ in range(MPMC_CONSUMERS):
+            q.put(end)  # gevent's queue has no close: one end marker per consumer
+        gevent.joinall(consumers, raise_error=True)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        n = per * MPMC_PRODUCERS
+        _check(sum(totals) == n * (n - 1) // 2 and len(totals) == MPMC_CONSUMERS, "mpmc items")
+        emit(ms=elapsed * 1e3, us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
+
+    fns = {
+        "chan0_pingpong": lambda: pingpong(lambda: _GeventQueueAdapter(gevent.queue.Channel())),
+        "chan1_pingpong": lambda: pingpong(lambda: _GeventQueueAdapter(gevent.queue.Queue(1))),
+        "queue_pingpong": lambda: pingpong(lambda: _GeventQueueAdapter(gevent.queue.Queue())),
+        "lock": lambda: contended(gevent.lock.Semaphore(1)),
+        "rlock": lambda: contended(gevent.lock.RLock()),
+        "mpmc": mpmc,
+    }
+    fns[name]()
+
+
+SCENARIOS = ["chan0_pingpong", "chan1_pingpong", "queue_pingpong", "lock", "rlock", "mpmc"]
+METRICS = {"us_per_op": "µs", "cpu_us_per_op": "µs", "ms": "ms"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "SCENARIO"))
+    parser.add_argument("--only", nargs="*", default=SCENARIOS, choices=SCENARIOS)
+    args = parser.parse_args()
+    if args.child:
+        library, scenario = args.child
+        (zio_scenario if library == "zio" else gevent_scenario)(scenario)
+        return
+    medians = run_matrix(os.path.abspath(__file__), ["zio", "gevent"], args.only, args.repeats)
+    print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
+    print_table(medians, args.only, METRICS)
+
+
+if __name__ == "__main__":
+    main()
