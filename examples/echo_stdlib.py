@@ -3,10 +3,10 @@
     python examples/echo_stdlib.py [HOST] [PORT]
 
 The server code below is ordinary blocking Python; run under zio's patching
-layer, every "thread" is a fiber and every socket call cooperative.  Until
-``zio.patch.all()`` exists, :func:`_cooperative_socketserver` installs the
-three pieces socketserver needs by hand (see its docstring) — the server
-code itself is unchanged either way.
+layer (``zio.patch.all()``, applied at startup), every "thread" is a fiber
+and every socket call cooperative.  Where ``zio.patch`` is unavailable,
+:func:`_cooperative_socketserver` installs the three pieces socketserver
+needs by hand (see its docstring); the server code is the same either way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ def _cooperative_socketserver() -> None:
     """
     import zio
 
-    patch = getattr(zio, "patch", None)
+    try:
+        import zio.patch as patch
+    except ImportError:
+        patch = None
     if patch is not None and hasattr(patch, "all"):
         patch.all()
         return

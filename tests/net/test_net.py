@@ -173,6 +173,42 @@ def test_serve_survives_handler_errors_and_resets(run) -> None:
     run(main)
 
 
+def test_serve_logs_bugs_as_errors_and_peer_resets_at_debug(run, caplog) -> None:
+    """A handler bug is logged with its traceback; a peer reset is routine (DEBUG only)."""
+
+    def main():
+        finished = [zio.Event(), zio.Event()]
+
+        def handler(stream):
+            index = len([e for e in finished if e.is_set()])
+            try:
+                if stream.recv(1) == b"!":
+                    raise RuntimeError("handler bug")
+            finally:
+                # Set before Listener.serve logs, but the logging runs before
+                # the waiter below is resumed.
+                finished[index].set()
+
+        with zio.Group() as g, net.listen_tcp("127.0.0.1", 0) as listener:
+            g.spawn(listener.serve, handler)
+            with net.connect_tcp("127.0.0.1", listener.port) as s:
+                s.sendall(b"!")
+                finished[0].wait()
+            s = net.connect_tcp("127.0.0.1", listener.port)
+            s.socket.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()  # reset before the handler reads
+            finished[1].wait()
+            g.cancel()
+
+    caplog.set_level("DEBUG", logger="zio.net")
+    run(main)
+    records = [r for r in caplog.records if r.name == "zio.net"]
+    errors = [r for r in records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].exc_info and errors[0].exc_info[0] is RuntimeError
+    resets = [r for r in records if r.levelname == "DEBUG" and "closed by peer" in r.getMessage()]
+    assert len(resets) == 1 and "reset" in resets[0].getMessage().lower()
+
+
 def test_peer_reset_raises(run) -> None:
     def main():
         with net.listen_tcp("127.0.0.1", 0) as listener:

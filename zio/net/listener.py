@@ -99,7 +99,8 @@ class Listener:
         backoff (10 ms to 1 s) instead of ending the loop; aborted
         connections are skipped.  ``handler_errors``: ``"log"`` (default)
         logs a handler's exception to the ``zio.net`` logger and keeps
-        serving; ``"raise"`` cancels the server and raises it.
+        serving (a peer reset or broken pipe only at DEBUG level);
+        ``"raise"`` cancels the server and raises it.
         """
         if handler_errors not in ("log", "raise"):
             raise ValueError(f"handler_errors must be 'log' or 'raise', got {handler_errors!r}")
@@ -111,6 +112,9 @@ class Listener:
                     return
                 try:
                     handler(stream)
+                except (ConnectionResetError, BrokenPipeError) as exc:
+                    # The peer went away: routine for a server, not a bug.
+                    log.debug("zio.net: connection closed by peer in %r: %s", handler, exc)
                 except Exception:
                     log.exception("zio.net: connection handler %r failed", handler)
 
