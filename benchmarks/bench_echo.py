@@ -4,18 +4,21 @@ Usage::
 
     python benchmarks/bench_echo.py [--repeats 3] [--seconds 3] [--conns 50,1000]
 
-Four servers, each started in a fresh process for every measurement:
+Five servers, each started in a fresh process for every measurement:
 
 * ``zio-native``      examples/echo_native.py (zio.net)
-* ``zio-stdlib``      examples/echo_stdlib.py (socketserver.ThreadingMixIn, cooperative under zio)
+* ``zio-stdlib``      examples/echo_stdlib.py (socketserver.ThreadingMixIn, cooperative under zio.patch)
 * ``gevent-native``   gevent.server.StreamServer with the same echo loop
 * ``gevent-stdlib``   the same socketserver code after gevent.monkey.patch_all()
+* ``threads-stdlib``  the same socketserver code unpatched: one real OS thread
+  per connection (a reference row, not compared)
 
 The load generator is a small C program (benchmarks/echo_load.c, built with
 gcc on first use) in its own process: N connections in a closed loop, each
 sending a 64-byte message and waiting for the whole echo.  Runs are
 interleaved (every server once per round) and the table shows medians of
-req/s and p99 latency, with the zio/gevent ratios.
+req/s, p99 latency and server CPU time per request (user+system, from
+/proc; the most robust number on a shared machine), with zio/gevent ratios.
 """
 
 from __future__ import annotations
@@ -58,14 +61,29 @@ import echo_stdlib
 echo_stdlib.main()
 """
 
+THREADS_STDLIB = """
+import sys
+sys.path.insert(0, {examples!r})
+import echo_stdlib
+echo_stdlib.main()
+"""
+
 SERVERS = {
     "zio-native": [os.path.join(ROOT, "examples", "echo_native.py")],
     "zio-stdlib": [os.path.join(ROOT, "examples", "echo_stdlib.py")],
     "gevent-native": ["-c", GEVENT_NATIVE],
     "gevent-stdlib": ["-c", GEVENT_STDLIB.format(examples=os.path.join(ROOT, "examples"))],
+    "threads-stdlib": ["-c", THREADS_STDLIB.format(examples=os.path.join(ROOT, "examples"))],
 }
 PAIRS = [("zio-native", "gevent-native"), ("zio-stdlib", "gevent-stdlib")]
 _LINE = re.compile(r"(\w+)=([-\d.nan]+)")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def build_load_generator() -> str:
@@ -89,15 +107,24 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
         if not line.strip().isdigit():
             raise RuntimeError(f"{server} did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
         port = line.strip()
-        result = subprocess.run(
-            [loadgen, "127.0.0.1", port, str(conns), str(seconds), str(msgsize), "1.0"],
-            capture_output=True,
+        warmup = 1.0
+        gen = subprocess.Popen(
+            [loadgen, "127.0.0.1", port, str(conns), str(seconds), str(msgsize), str(warmup)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=seconds + 60,
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"load generator failed against {server}: {result.stderr}")
-        metrics = {k: float(v) for k, v in _LINE.findall(result.stdout)}
+        # Server CPU time over (roughly) the measured window: robust to a
+        # busy machine, where req/s also measures the neighbours.
+        time.sleep(warmup + 0.05)
+        cpu_start = _cpu_seconds(proc.pid)
+        out, err = gen.communicate(timeout=seconds + 60)
+        cpu_end = _cpu_seconds(proc.pid)
+        if gen.returncode != 0:
+            raise RuntimeError(f"load generator failed against {server}: {err}")
+        metrics = {k: float(v) for k, v in _LINE.findall(out)}
+        if metrics.get("requests"):
+            metrics["cpu_us"] = (cpu_end - cpu_start) * 1e6 / metrics["requests"]
         if metrics.get("errors"):
             raise RuntimeError(f"{server}: {metrics['errors']:.0f} connection errors")
         return metrics
@@ -126,7 +153,7 @@ def main() -> None:
                 samples.setdefault((server, conns), []).append(m)
                 print(
                     f"round {round_no + 1} {server:14s} conns={conns:<5d} "
-                    f"{m['rps']:>10,.0f} req/s  p99 {m['p99_us'] / 1000:7.2f} ms",
+                    f"{m['rps']:>10,.0f} req/s  p99 {m['p99_us'] / 1000:7.2f} ms  cpu {m['cpu_us']:6.1f} us/req",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -134,21 +161,22 @@ def main() -> None:
     med = {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
     print(f"\nTCP echo, {args.msgsize}-byte messages, median of {args.repeats} fresh-process runs, "
           f"{args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-    print("| conns | server | req/s | p99 (ms) |")
-    print("|---:|---|---:|---:|")
+    print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
+    print("|---:|---|---:|---:|---:|")
     for conns in conn_counts:
         for server in servers:
             m = med.get((server, conns))
             if m:
-                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} |")
-    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) |")
-    print("|---:|---|---:|---:|")
+                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
+    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
+    print("|---:|---|---:|---:|---:|")
     for conns in conn_counts:
         for ours, theirs in PAIRS:
             a, b = med.get((ours, conns)), med.get((theirs, conns))
             if a and b:
                 p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
-                print(f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} |")
+                cpu = a["cpu_us"] / b["cpu_us"]
+                print(f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":
