@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._libraries import adjust_after_import, fix_psycopg_waiting
 from ._common import apply_names
 
 #: What this target replaces, per module (the tests check it against the modules).
@@ -14,3 +15,6 @@ def apply() -> None:
     from ...green import select as green_select
 
     apply_names("select", "select", green_select, list(green_select.__implements__))
+    # Libraries that choose a C-level poll(2) at import because they do not
+    # recognize zio's patching (psycopg 3's wait_c) use their select.poll one.
+    adjust_after_import("psycopg.waiting", fix_psycopg_waiting)
