@@ -20,6 +20,7 @@ from typing import Any, Callable
 from greenlet import getcurrent, greenlet
 
 from ..loop import Loop, create_loop
+from . import _state
 from .cancel import CancelScope, cancel_origin, make_cancelled
 from .errors import Cancelled, DeadlockError, WrongThreadError
 from .ki import _on_sigint
@@ -472,9 +473,16 @@ class Hub:
         self.unpark(task, None, exc)
 
     def _certainly_stuck(self) -> bool:
+        if _state.starting_threads:
+            return False  # a thread about to run (no frame yet) may still wake someone
         others = set(sys._current_frames()) - {self.thread_id} - self._idle_thread_ids()
         if others:
             return False  # another thread may still set an Event or send on a channel
+        # The caller saw no queued thread-safe callback *before* the threads were
+        # listed: a thread may have queued one (a wakeup) and exited in between.
+        # Its effects precede its disappearance, so looking again now is exact.
+        if self.runnable or self.loop.has_external_sources() or self.external_waits:
+            return False
         if _os_thread_ident() == threading.main_thread().ident:
             import signal
 
