@@ -219,3 +219,33 @@ def test_fiber_local_is_per_fiber_with_subclass_init(tmp_path) -> None:
     assert r["main"] == ["x", "main"]
     assert r["seen"] == {"0": [["x", 0], 2], "1": [["x", 1], 2], "2": [["x", 2], 2]}
     assert "not supported" in r["err"]
+
+
+def test_waiting_for_a_real_thread_that_is_starting_is_no_deadlock(tmp_path) -> None:
+    # Thread.start() waits for the new thread to set its _started Event.  A real
+    # thread has no Python frame until it runs, so the deadlock check must count
+    # threads being started (before that fix, most runs of 300 starts failed with
+    # a DeadlockError in 'root:MainThread', as multiprocessing.Queue's feeder
+    # thread did in forked children).
+    r = run_patched(
+        """
+        import json, os, threading
+        class Real(threading.Thread):
+            zio_real_thread = True
+        def start_and_join_many():
+            for _ in range(300):
+                t = Real(target=lambda: None)
+                t.start()
+                t.join()
+            return True
+        ok = start_and_join_many()
+        pid = os.fork()
+        if pid == 0:
+            start_and_join_many()
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"parent": ok, "child_status": status}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"parent": True, "child_status": 0}

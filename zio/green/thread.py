@@ -167,6 +167,31 @@ def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any)
     return id(task)
 
 
+def _announced(function: Callable[..., Any]) -> tuple[Callable[..., Any], object]:
+    """``function`` wrapped so hubs know a real thread is on its way until it runs.
+
+    Between the real start_new_thread and its first Python frame a thread is
+    invisible to the deadlock check; a fiber that waits for it (``Thread.start``
+    waits for the thread's ``_started`` Event) would be reported as deadlocked.
+    """
+    token = _state.thread_starting()
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _state.thread_running(token)
+        return function(*args, **kwargs)
+
+    return run, token
+
+
+def _start_real_thread(function: Callable[..., Any], args: tuple, kwargs: dict) -> int:
+    run, token = _announced(function)
+    try:
+        return _originals.start_new_thread(run, args, kwargs)
+    except BaseException:
+        _state.thread_running(token)
+        raise
+
+
 def start_new_thread(function: Callable[..., Any], args: tuple, kwargs: dict | None = None) -> int:
     """Start ``function(*args, **kwargs)`` in a new fiber; return its ident.
 
@@ -175,7 +200,7 @@ def start_new_thread(function: Callable[..., Any], args: tuple, kwargs: dict | N
     """
     _check_args(function, args, kwargs)
     if wants_real_thread(function):
-        return _originals.start_new_thread(function, args, kwargs or {})
+        return _start_real_thread(function, args, kwargs or {})
     return _spawn(function, args, kwargs or {}, None)
 
 
@@ -255,7 +280,12 @@ def start_joinable_thread(function: Callable[..., Any], handle: Any = None, daem
     handle._daemon = daemon
     if wants_real_thread(function):
         assert _originals.start_joinable_thread is not None
-        handle._real = _originals.start_joinable_thread(function, daemon=daemon)
+        run, token = _announced(function)
+        try:
+            handle._real = _originals.start_joinable_thread(run, daemon=daemon)
+        except BaseException:
+            _state.thread_running(token)
+            raise
         handle.ident = handle._real.ident
         return handle
     if not daemon:

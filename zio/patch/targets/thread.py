@@ -1,5 +1,8 @@
 """Patch ``_thread``, ``threading`` and ``_threading_local``: threads become fibers.
 
+Also ``_multiprocessing.SemLock`` (see :mod:`zio.green._multiprocessing`), so
+multiprocessing's locks and events park fibers instead of the OS thread.
+
 The stdlib ``threading`` module is kept and patched in place, through the
 ``_thread`` functions it was built on, so there is one registry of threads
 and ``threading.Thread`` subclasses keep working.  Identity design (the root
@@ -45,6 +48,13 @@ REPLACES: dict[str, list[str]] = {
     ],
     "_threading_local": ["local"],
 }
+try:
+    from ...green import _multiprocessing as green_mp
+except ImportError:  # no sem_open on this platform: multiprocessing has no locks to patch
+    green_mp = None  # type: ignore[assignment]
+else:
+    # multiprocessing's locks, events and queues block the OS thread in C otherwise.
+    REPLACES["_multiprocessing"] = list(green_mp.__implements__)
 
 
 def _make_dummy_class(threading: Any) -> type:
@@ -143,6 +153,11 @@ def apply() -> None:
             continue
         patch_item(threading, name, values[name])
     patch_item(_threading_local, "local", green_local)
+    if green_mp is not None:
+        import _multiprocessing
+
+        for name in REPLACES["_multiprocessing"]:
+            patch_item(_multiprocessing, name, getattr(green_mp, name))
 
     originals = [(saved["_thread"][n], getattr(green_thread, n)) for n in REPLACES["_thread"]]
     originals.append((saved["threading"]["local"], green_local))

@@ -1,0 +1,138 @@
+"""What must keep working after patching: multiprocessing, process pools, asyncio."""
+
+from __future__ import annotations
+
+from ._patched import run_patched
+
+_MP_PROGRAM = """
+import json, multiprocessing as mp, threading, time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+def square(x):
+    return x * x
+def put_many(q):
+    for i in range(100):
+        q.put(i)
+    q.put(None)
+def set_later(ev, delay):
+    time.sleep(delay)
+    ev.set()
+def hello():
+    print("initialized", flush=True)
+if __name__ == "__main__":
+    method_at_start = mp.get_start_method(allow_none=True)
+    ticks = []
+    stop = threading.Event()
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+    threading.Thread(target=ticker, daemon=True).start()
+    # multiprocessing.Queue fed by a child process: the child's feeder thread
+    # and the parent's get(timeout) (gevent#936).
+    q = mp.Queue()
+    p = mp.Process(target=put_many, args=(q,))
+    p.start()
+    items = []
+    while (item := q.get(timeout=10)) is not None:
+        items.append(item)
+    p.join(10)
+    # A bounded queue: put() waits on a semaphore that the consumer process releases.
+    bq = mp.Queue(maxsize=1)
+    consumer = mp.Process(target=put_many, args=(bq,))
+    consumer.start()
+    got = [bq.get(timeout=10) for _ in range(101)]
+    consumer.join(10)
+    # multiprocessing.Event set by a "thread" (a fiber) of this process (gevent#2017),
+    # and one set by another process while fibers keep running.
+    ev = mp.Event()
+    threading.Thread(target=set_later, args=(ev, 0.1)).start()
+    t0 = time.monotonic()
+    same_process = ev.wait(10)
+    same_process_wait = time.monotonic() - t0
+    ev2 = mp.Event()
+    setter = mp.Process(target=set_later, args=(ev2, 0.3))
+    setter.start()
+    ticks_before = len(ticks)
+    cross_process = ev2.wait(10)
+    ticks_during = len(ticks) - ticks_before
+    setter.join(10)
+    lock = mp.Lock()
+    lock.acquire()
+    threading.Thread(target=lambda: (time.sleep(0.05), lock.release())).start()
+    lock_ok = lock.acquire(timeout=10)
+    # Pool, with an initializer (gevent#1876) and apply_async.
+    with mp.Pool(2, initializer=hello) as pool:
+        pooled = pool.map(square, range(20))
+        async_result = pool.apply_async(square, (7,)).get(timeout=10)
+    with ProcessPoolExecutor(2) as ex:
+        executed = list(ex.map(square, range(10)))
+    # ThreadPoolExecutor: its workers are fibers; 20 sleeps of 0.2 s overlap.
+    with ThreadPoolExecutor(20) as tex:
+        t0 = time.monotonic()
+        slept = list(tex.map(lambda i: (time.sleep(0.2), i)[1], range(20)))
+        tpe_elapsed = time.monotonic() - t0
+    stop.set()
+    print(json.dumps({"items": items == list(range(100)), "exit": p.exitcode, "bounded": got[:-1] == list(range(100)),
+                      "same_process": same_process, "same_process_wait": same_process_wait,
+                      "cross_process": cross_process, "ticks_during": ticks_during, "lock": lock_ok,
+                      "pooled": pooled, "async": async_result, "executed": executed,
+                      "slept": slept, "tpe_elapsed": tpe_elapsed,
+                      "method_at_start": method_at_start, "method": mp.get_start_method()}))
+"""
+
+
+def test_multiprocessing_queue_pool_process_event_and_executors(tmp_path) -> None:
+    r = run_patched(_MP_PROGRAM, tmp_path, timeout=90).check()
+    assert r["items"] and r["exit"] == 0 and r["bounded"]
+    # Set by a fiber of the waiting process: only possible if the wait let it run.
+    assert r["same_process"] and r["same_process_wait"] < 5
+    # A 0.3 s cross-process wait during which the 5 ms ticker fiber kept going.
+    assert r["cross_process"] and r["ticks_during"] >= 10
+    assert r["lock"]
+    assert r["pooled"] == [i * i for i in range(20)] and r["async"] == 49
+    assert r["executed"] == [i * i for i in range(10)]
+    assert r["slept"] == list(range(20)) and r["tpe_elapsed"] < 2.0
+    # Patching does not choose a start method; the default is the platform's.
+    unpatched = run_patched(
+        "import json, multiprocessing as mp; print(json.dumps(mp.get_start_method()))", tmp_path, patched=False
+    ).check()
+    assert r["method_at_start"] is None and r["method"] == unpatched
+
+
+def test_asyncio_still_runs_after_patching(tmp_path) -> None:
+    r = run_patched(
+        """
+        import asyncio, json, sys, time
+        async def handle(reader, writer):
+            data = await reader.readline()
+            await asyncio.sleep(0.05)
+            writer.write(data.upper()); await writer.drain(); writer.close()
+        async def client(port, i):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"msg{i}\\n".encode()); await writer.drain()
+            line = await reader.readline(); writer.close()
+            return line.decode().strip()
+        def blocking():
+            time.sleep(0.05)
+            return "from executor"
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            t0 = time.monotonic()
+            replies = await asyncio.gather(*(client(port, i) for i in range(20)))
+            elapsed = time.monotonic() - t0
+            in_thread = await asyncio.get_running_loop().run_in_executor(None, blocking)
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", "print('sub')",
+                                                        stdout=asyncio.subprocess.PIPE)
+            out, _ = await proc.communicate()
+            await asyncio.wait_for(asyncio.sleep(0.01), 1)
+            server.close(); await server.wait_closed()
+            return {"replies": replies == [f"MSG{i}" for i in range(20)], "elapsed": elapsed,
+                    "executor": in_thread, "sub": out.decode().strip(), "rc": proc.returncode}
+        print(json.dumps(asyncio.run(main())))
+        """,
+        tmp_path,
+    ).check()
+    assert r["replies"] and r["executor"] == "from executor"
+    assert r["sub"] == "sub" and r["rc"] == 0
+    assert r["elapsed"] < 1.0
