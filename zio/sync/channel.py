@@ -30,7 +30,10 @@ import math
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current, park
+from greenlet import getcurrent
+
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current
 from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
 
 __all__ = ["Channel", "ChannelStatistics", "ReceiveEnd", "SendEnd"]
@@ -292,21 +295,55 @@ class SendEnd(Generic[T]):
         handle is closed, ClosedResourceError if this handle (or the channel)
         is closed.  If it raises, the item was not sent.
         """
-        check_cancelled()
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
+        if type(task) is Task:
+            if task._ki_pending:
+                check_cancelled(task)
+            scope = task._scope
+            while scope is not None:
+                if scope._cancel_called:
+                    check_cancelled(task)
+                    break
+                if scope._shield:
+                    break
+                scope = scope._parent
+        else:
+            check_cancelled()
+            task = None
         ch = self._channel
-        with ch._guard:
+        guard = ch._guard
+        guard.acquire()
+        try:
+            if not ch._receivers and len(ch._buffer) < ch._capacity and ch._open_recv:
+                if self._closed or ch._closed:
+                    ch._send_locked(self, item, None)  # raises the right error
+                ch._buffer.append(item)
+                return
             peer = ch._send_locked(self, item, None)
             if peer is _BLOCK:
-                hub, task = current()
-                waiter = Waiter(hub, task, ch._guard, ch._senders, ch._describe_send, item)
+                if task is None:
+                    hub, task = current()
+                else:
+                    hub = task._hub
+                waiter = Waiter(hub, task, guard, ch._senders, ch._describe_send, item)
                 waiter.handle = self
                 ch._senders[waiter] = True
+        finally:
+            guard.release()
         if peer is _BLOCK:
-            park(waiter)
+            hub.park(waiter.abort, waiter)
             if waiter.exc is not None:
                 raise waiter.exc
         elif peer is not _DONE:
-            peer.wake()
+            hub = peer.hub
+            if task is not None and hub is task._hub:
+                hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
+            else:
+                peer.wake()
 
     def try_send(self, item: T) -> None:
         """Send ``item`` only if that needs no waiting; else raise :class:`WouldBlock`.  Not a checkpoint."""
@@ -387,23 +424,55 @@ class ReceiveEnd(Generic[T]):
         EndOfChannel once every send handle is closed and the buffer is
         drained, ClosedResourceError if this handle is closed.
         """
-        check_cancelled()
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
+        if type(task) is Task:
+            if task._ki_pending:
+                check_cancelled(task)
+            scope = task._scope
+            while scope is not None:
+                if scope._cancel_called:
+                    check_cancelled(task)
+                    break
+                if scope._shield:
+                    break
+                scope = scope._parent
+        else:
+            check_cancelled()
+            task = None
         ch = self._channel
-        with ch._guard:
+        guard = ch._guard
+        guard.acquire()
+        try:
+            buffer = ch._buffer
+            if buffer and not ch._senders and not self._closed:
+                return buffer.popleft()
             got = ch._receive_locked(self, None)
             if got is _BLOCK:
-                hub, task = current()
-                waiter = Waiter(hub, task, ch._guard, ch._receivers, ch._describe_receive)
+                if task is None:
+                    hub, task = current()
+                else:
+                    hub = task._hub
+                waiter = Waiter(hub, task, guard, ch._receivers, ch._describe_receive)
                 waiter.handle = self
                 ch._receivers[waiter] = True
+        finally:
+            guard.release()
         if got is _BLOCK:
-            park(waiter)
+            hub.park(waiter.abort, waiter)
             if waiter.exc is not None:
                 raise waiter.exc
             return waiter.value
         item, peer = got
         if peer is not None:
-            peer.wake()
+            hub = peer.hub
+            if task is not None and hub is task._hub:
+                hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
+            else:
+                peer.wake()
         return item
 
     def try_receive(self) -> T:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, describe_owner, park
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, describe_owner
 
 __all__ = ["Lock", "LockStatistics"]
 
@@ -63,36 +66,50 @@ class Lock:
         ``timeout`` (seconds, -1/None for none) is a cancel scope around the
         wait; the enclosing scopes' cancellation applies as well.
         """
-        me = current_task()
-        if blocking:
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        try:
+            me = getcurrent()._zio_task
+        except AttributeError:
+            me = None
+        if type(me) is not Task:
+            me = current_task()  # the root task, a foreign greenlet or a plain thread
+        if timeout != -1:
             timeout = check_acquire_args(blocking, timeout)
-            check_cancelled(me)
-        elif timeout != -1:
-            check_acquire_args(blocking, timeout)
-        with self._guard:
-            owner = self._owner
-            if owner is None:
-                self._owner = me
-                return True
+        if blocking:
+            if me._ki_pending:
+                check_cancelled(me)
+            scope = me._scope
+            while scope is not None:
+                if scope._cancel_called:
+                    check_cancelled(me)
+                    break
+                if scope._shield:
+                    break
+                scope = scope._parent
+        guard = self._guard
+        guard.acquire()
+        owner = self._owner
+        if owner is None:
+            self._owner = me
+            guard.release()
+            return True
         if not blocking or timeout == 0:
+            guard.release()
             return False
         if owner is me:
+            guard.release()
             raise RuntimeError("zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)")
-        return self._wait(me, timeout)
-
-    def _wait(self, me: Any, timeout: float) -> bool:
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
-        with self._guard:
-            if self._owner is None:
-                self._owner = me
-                return True
+        try:
+            hub = me._hub if type(me) is Task else current()[0]
+            waiter = Waiter(hub, me, guard, self._waiters, self._describe)
             self._waiters[waiter] = True
+        finally:
+            guard.release()
         if timeout < 0:
-            park(waiter)
+            hub.park(waiter.abort, waiter)  # release() made us the owner before waking us
             return True
         with move_on_after(timeout):
-            park(waiter)  # release() made us the owner before waking us
+            hub.park(waiter.abort, waiter)
             return True
         return False
 
@@ -102,22 +119,39 @@ class Lock:
 
     def release(self) -> None:
         """Release the lock, handing it to the longest waiter if any.  Not a checkpoint."""
-        me = current_task()
-        with self._guard:
-            if self._owner is not me:
-                if self._owner is None:
-                    raise RuntimeError("zio.Lock.release(): the lock is not held")
-                raise RuntimeError(
-                    f"zio.Lock.release(): the lock is held by {describe_owner(self._owner)!r}, "
-                    "not by the caller; only the owner may release it"
-                )
-            waiters = self._waiters
-            if not waiters:
-                self._owner = None
-                return
-            waiter = waiters.popitem(last=False)[0]
-            self._owner = waiter.task
-        waiter.wake()
+        try:
+            me = getcurrent()._zio_task
+        except AttributeError:
+            me = None
+        if type(me) is not Task:
+            me = current_task()
+        guard = self._guard
+        guard.acquire()
+        if self._owner is not me:
+            guard.release()
+            self._not_owner()
+        waiters = self._waiters
+        if not waiters:
+            self._owner = None
+            guard.release()
+            return
+        waiter = waiters.popitem(last=False)[0]
+        self._owner = waiter.task
+        guard.release()
+        hub = waiter.hub
+        if hub is me._hub:
+            hub.unpark(waiter.task, waiter)  # same thread: Waiter.wake() minus its thread check
+        else:
+            waiter.wake()
+
+    def _not_owner(self) -> None:
+        owner = self._owner
+        if owner is None:
+            raise RuntimeError("zio.Lock.release(): the lock is not held")
+        raise RuntimeError(
+            f"zio.Lock.release(): the lock is held by {describe_owner(owner)!r}, "
+            "not by the caller; only the owner may release it"
+        )
 
     def locked(self) -> bool:
         """Whether some task holds the lock."""

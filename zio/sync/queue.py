@@ -19,7 +19,10 @@ import heapq
 from collections import deque
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import move_on_after
+from .._core.task import Task
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
 from .errors import Empty, Full, ShutDown
 
@@ -91,31 +94,57 @@ class Queue:
         Raises ``ShutDown`` after :meth:`shutdown`.
         """
         if block:
-            timeout = validate_timeout(timeout)
-            check_cancelled()
-        with self._guard:
-            peer = self._put_locked(item)
-        if peer is not _BLOCK:
-            if peer is not _DONE:
-                peer.wake()
-            return
-        if not block or timeout == 0:
-            raise Full
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._putters, self._describe_put, item)
-        with self._guard:
+            if timeout is not None:
+                timeout = validate_timeout(timeout)
+            # The hot path is written out inline (see _waiter's "Hot paths").
+            try:
+                task = getcurrent()._zio_task
+            except AttributeError:
+                task = None
+            if type(task) is Task:
+                if task._ki_pending:
+                    check_cancelled(task)
+                scope = task._scope
+                while scope is not None:
+                    if scope._cancel_called:
+                        check_cancelled(task)
+                        break
+                    if scope._shield:
+                        break
+                    scope = scope._parent
+            else:
+                check_cancelled()
+                task = None
+        else:
+            task = None
+        guard = self._guard
+        guard.acquire()
+        try:
             peer = self._put_locked(item)
             if peer is _BLOCK:
+                if not block or timeout == 0:
+                    raise Full
+                if task is None:
+                    hub, task = current()
+                else:
+                    hub = task._hub
+                waiter = Waiter(hub, task, guard, self._putters, self._describe_put, item)
                 self._putters[waiter] = True
+        finally:
+            guard.release()
         if peer is not _BLOCK:
             if peer is not _DONE:
-                peer.wake()
+                hub = peer.hub
+                if task is not None and hub is task._hub:
+                    hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
+                else:
+                    peer.wake()
             return
         if timeout is None:
-            park(waiter)
+            hub.park(waiter.abort, waiter)
         else:
             with move_on_after(timeout) as scope:
-                park(waiter)
+                hub.park(waiter.abort, waiter)
             if scope.cancelled_caught:
                 raise Full
         if waiter.exc is not None:
@@ -149,33 +178,58 @@ class Queue:
         Raises ``ShutDown`` once the queue is shut down and empty.
         """
         if block:
-            timeout = validate_timeout(timeout)
-            check_cancelled()
-        with self._guard:
-            got = self._get_locked()
-        if got is not _BLOCK:
-            item, peer = got
-            if peer is not None:
-                peer.wake()
-            return item
-        if not block or timeout == 0:
-            raise Empty
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._getters, self._describe_get)
-        with self._guard:
+            if timeout is not None:
+                timeout = validate_timeout(timeout)
+            # The hot path is written out inline (see _waiter's "Hot paths").
+            try:
+                task = getcurrent()._zio_task
+            except AttributeError:
+                task = None
+            if type(task) is Task:
+                if task._ki_pending:
+                    check_cancelled(task)
+                scope = task._scope
+                while scope is not None:
+                    if scope._cancel_called:
+                        check_cancelled(task)
+                        break
+                    if scope._shield:
+                        break
+                    scope = scope._parent
+            else:
+                check_cancelled()
+                task = None
+        else:
+            task = None
+        guard = self._guard
+        guard.acquire()
+        try:
             got = self._get_locked()
             if got is _BLOCK:
+                if not block or timeout == 0:
+                    raise Empty
+                if task is None:
+                    hub, task = current()
+                else:
+                    hub = task._hub
+                waiter = Waiter(hub, task, guard, self._getters, self._describe_get)
                 self._getters[waiter] = True
+        finally:
+            guard.release()
         if got is not _BLOCK:
             item, peer = got
             if peer is not None:
-                peer.wake()
+                hub = peer.hub
+                if task is not None and hub is task._hub:
+                    hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
+                else:
+                    peer.wake()
             return item
         if timeout is None:
-            park(waiter)
+            hub.park(waiter.abort, waiter)
         else:
             with move_on_after(timeout) as scope:
-                park(waiter)
+                hub.park(waiter.abort, waiter)
             if scope.cancelled_caught:
                 raise Empty
         if waiter.exc is not None:

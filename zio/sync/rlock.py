@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import CancelScope
+from .._core.task import Task
 from ._waiter import check_cancelled, current_task, describe_owner
 from .lock import Lock, check_acquire_args
 
@@ -38,7 +41,12 @@ class RLock:
 
     def acquire(self, blocking: bool = True, timeout: float | None = -1) -> bool:
         """Acquire (or re-acquire) the lock; True once held, False on timeout/``blocking=False``."""
-        me = current_task()
+        try:
+            me = getcurrent()._zio_task
+        except AttributeError:
+            me = None
+        if type(me) is not Task:
+            me = current_task()
         if self._lock._owner is me:
             check_acquire_args(blocking, timeout)
             if blocking:
@@ -56,7 +64,13 @@ class RLock:
 
     def release(self) -> None:
         """Undo one acquire; the lock is free when the count reaches zero.  Not a checkpoint."""
-        if self._lock._owner is not current_task():
+        try:
+            me = getcurrent()._zio_task
+        except AttributeError:
+            me = None
+        if type(me) is not Task:
+            me = current_task()
+        if self._lock._owner is not me:
             raise RuntimeError("zio.RLock.release(): cannot release an un-acquired lock (or one held by another task)")
         self._count -= 1
         if self._count == 0:
