@@ -73,9 +73,36 @@ def _park(waits: list[tuple[int, int]], deadline: float | None, needs_recheck: b
     wait_any(waits, deadline)
 
 
+def _seq_fds(seq: Any) -> list[tuple[int, Any]]:
+    """``[(fd, obj), ...]`` for one of select()'s lists, exactly as the C code builds it.
+
+    Like CPython's ``seq2set``: ``fileno()`` is called once per object, in
+    order, and a list mutated by those calls is read live (the length is
+    re-checked at every step).
+    """
+    if not isinstance(seq, (list, tuple)):
+        try:
+            seq = list(seq)
+        except TypeError:
+            raise TypeError("arguments 1-3 must be sequences") from None
+    pairs = []
+    i = 0
+    while i < len(seq):
+        obj = seq[i]
+        pairs.append((_fileno(obj), obj))
+        i += 1
+    return pairs
+
+
+def _pick(pairs: list[tuple[int, Any]], ready: list[int]) -> list[Any]:
+    if not ready:
+        return []
+    fds = set(ready)
+    return [obj for fd, obj in pairs if fd in fds]
+
+
 def select(rlist: Iterable[Any], wlist: Iterable[Any], xlist: Iterable[Any], timeout: float | None = None) -> tuple:
     """Wait until some of the objects are ready; same arguments, results and errors as :func:`select.select`."""
-    rlist, wlist, xlist = list(rlist), list(wlist), list(xlist)
     if timeout is not None:
         if not isinstance(timeout, (int, float)):
             raise TypeError("timeout must be a float or None")
@@ -83,17 +110,25 @@ def select(rlist: Iterable[Any], wlist: Iterable[Any], xlist: Iterable[Any], tim
             raise ValueError("timeout must be non-negative")
         if math.isnan(timeout):
             raise ValueError("Invalid value NaN (not a number)")
+    rpairs, wpairs, xpairs = _seq_fds(rlist), _seq_fds(wlist), _seq_fds(xlist)
+    rfds, wfds, xfds = [fd for fd, _ in rpairs], [fd for fd, _ in wpairs], [fd for fd, _ in xpairs]
     raise_if_cancelled()
-    result = _select(rlist, wlist, xlist, 0)  # validates arguments exactly like the stdlib
+
+    def check() -> tuple:
+        # The real syscall on the fds (range and EBADF errors exactly like the stdlib).
+        r, w, x = _select(rfds, wfds, xfds, 0)
+        return _pick(rpairs, r), _pick(wpairs, w), _pick(xpairs, x)
+
+    result = check()
     if result[0] or result[1] or result[2] or timeout == 0:
         return result
-    waits = [(_fileno(o), READ) for o in rlist] + [(_fileno(o), WRITE) for o in wlist]
-    readable = {fd for fd, _ in waits}
-    needs_recheck = any(_fileno(o) not in readable for o in xlist)
+    waits = [(fd, READ) for fd in rfds] + [(fd, WRITE) for fd in wfds]
+    readable = set(rfds)
+    needs_recheck = any(fd not in readable for fd in xfds)
     deadline = _deadline(timeout)
     while True:
         _park(waits, deadline, needs_recheck)
-        result = _select(rlist, wlist, xlist, 0)
+        result = check()
         if result[0] or result[1] or result[2]:
             return result
         if deadline is not None and monotonic() >= deadline:
@@ -101,11 +136,17 @@ def select(rlist: Iterable[Any], wlist: Iterable[Any], xlist: Iterable[Any], tim
 
 
 if _poll is not None:
+    _MAKE = object()
 
-    class poll:
-        """Cooperative ``select.poll()`` object: :meth:`register`, :meth:`modify`, :meth:`unregister`, :meth:`poll`."""
+    class _PollObject:
+        """Cooperative ``select.poll`` object: :meth:`register`, :meth:`modify`, :meth:`unregister`, :meth:`poll`.
 
-        def __init__(self) -> None:
+        As in CPython, the type is not instantiable: make one with :func:`poll`.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if args != (_MAKE,) or kwargs:
+                raise TypeError("cannot create 'select.poll' instances")
             self._poller = _poll()
             self._masks: dict[int, int] = {}
             self._polling = False
@@ -157,6 +198,13 @@ if _poll is not None:
                         return events
             finally:
                 self._polling = False
+
+    _PollObject.__name__ = _PollObject.__qualname__ = "poll"
+    _PollObject.__module__ = "select"
+
+    def poll() -> _PollObject:
+        """A cooperative polling object (``select.poll()``): its :meth:`poll` parks the fiber."""
+        return _PollObject(_MAKE)
 
 
 if _epoll is not None:

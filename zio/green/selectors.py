@@ -41,7 +41,7 @@ if hasattr(_gselect, "poll"):
     class PollSelector(_std.PollSelector):
         """``selectors.PollSelector`` on cooperative :class:`zio.green.select.poll`."""
 
-        _selector_cls = _gselect.poll
+        _selector_cls = staticmethod(_gselect.poll)  # a function, like select.poll
 
     __implements__.append("PollSelector")
 
