@@ -26,6 +26,24 @@ under the select's own lock).  A waiter whose select was already won
 elsewhere is dead: it is dropped from the queue and the next one is tried.
 Lock order is always primitive lock, then select lock(s) (two select locks in
 ``id`` order), so claims from several threads cannot deadlock.
+
+Hot paths.  The most used methods (Channel send/receive, Queue put/get,
+Lock and RLock acquire/release) spell out what the helpers here do, because
+in CPython each call and each ``with`` costs about as much as the work
+itself (benchmarks/bench_sync.py measures it):
+
+* the calling task is ``getcurrent()._zio_task`` when that is a
+  :class:`Task` (a spawned task on its worker greenlet); anything else (a
+  thread's root task, a foreign greenlet, a thread without a hub) goes
+  through :func:`check_cancelled` / :func:`current`;
+* the cancellation check is :func:`check_cancelled`'s scope walk, inline;
+  it calls :func:`check_cancelled` only when a scope is cancelled or a
+  KeyboardInterrupt is pending, to raise;
+* the guard is taken with ``acquire()`` / ``release()`` (``with`` on a
+  ``_thread`` lock costs twice as much);
+* a waiter of the caller's own hub is woken with ``hub.unpark`` directly
+  (:meth:`Waiter.wake` minus its thread check: the caller is a task of
+  that hub, so it runs on the hub's thread).
 """
 
 from __future__ import annotations
@@ -213,12 +231,14 @@ def current_task() -> Any:
     return _state.get_hub().current_task()
 
 
-def check_cancelled(task: Any = None) -> None:
+def check_cancelled(task: Any = None) -> Any:
     """Raise Cancelled (or a pending KeyboardInterrupt) if the caller's scope is cancelled.
 
     The cheap "is this a cancellation point that must fire?" test done by
     every blocking method before its non-blocking fast path.  It never
     yields and never creates a hub (a thread without a hub has no scopes).
+    Returns the calling task (None in a thread without a hub or in the hub
+    itself), so a caller that goes on to wait need not look it up again.
     """
     if task is None:
         g = getcurrent()
@@ -226,8 +246,12 @@ def check_cancelled(task: Any = None) -> None:
         if type(task) is not Task:
             hub = _state.peek_hub()
             if hub is None or g is hub.greenlet:
-                return  # no hub: no scopes; in the hub itself: a loop callback
-            task = hub.current_task()
+                return None  # no hub: no scopes; in the hub itself: a loop callback
+            if task is None or task._hub is not hub:
+                # A RootTask in _zio_task (a thread's main greenlet or a foreign
+                # greenlet) is the answer when it belongs to this thread's current
+                # hub, exactly as in Hub.current_task(); otherwise ask the hub.
+                task = hub.current_task()
     if task._ki_pending:
         task._ki_pending = False
         raise KeyboardInterrupt
@@ -237,10 +261,11 @@ def check_cancelled(task: Any = None) -> None:
             origin = cancel_origin(task)
             if origin is not None:
                 raise make_cancelled(task, origin)
-            return
+            return task
         if scope._shield:
-            return
+            return task
         scope = scope._parent
+    return task
 
 
 def park(waiter: Waiter) -> Any:

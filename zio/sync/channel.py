@@ -312,18 +312,28 @@ class SendEnd(Generic[T]):
                     break
                 scope = scope._parent
         else:
-            check_cancelled()
-            task = None
+            task = check_cancelled()
         ch = self._channel
         guard = ch._guard
         guard.acquire()
         try:
-            if not ch._receivers and len(ch._buffer) < ch._capacity and ch._open_recv:
-                if self._closed or ch._closed:
-                    ch._send_locked(self, item, None)  # raises the right error
-                ch._buffer.append(item)
-                return
-            peer = ch._send_locked(self, item, None)
+            if self._closed or ch._closed or not ch._open_recv:
+                ch._send_locked(self, item, None)  # raises the right error
+            receivers = ch._receivers
+            if not receivers:
+                if len(ch._buffer) < ch._capacity:
+                    ch._buffer.append(item)
+                    return
+                peer = _BLOCK
+            else:
+                # _send_locked's loop for a plain (non-select) sender.
+                while receivers:
+                    peer = receivers.popitem(last=False)[0]
+                    if peer.sel is None or peer.claim():
+                        peer.value = item
+                        break
+                else:
+                    peer = ch._send_locked(self, item, None)
             if peer is _BLOCK:
                 if task is None:
                     hub, task = current()
@@ -441,16 +451,20 @@ class ReceiveEnd(Generic[T]):
                     break
                 scope = scope._parent
         else:
-            check_cancelled()
-            task = None
+            task = check_cancelled()
         ch = self._channel
         guard = ch._guard
         guard.acquire()
         try:
             buffer = ch._buffer
-            if buffer and not ch._senders and not self._closed:
+            if self._closed or ch._senders:
+                got = ch._receive_locked(self, None)
+            elif buffer:
                 return buffer.popleft()
-            got = ch._receive_locked(self, None)
+            elif ch._open_send and not ch._closed:
+                got = _BLOCK
+            else:
+                raise EndOfChannel()
             if got is _BLOCK:
                 if task is None:
                     hub, task = current()

@@ -113,8 +113,7 @@ class Queue:
                         break
                     scope = scope._parent
             else:
-                check_cancelled()
-                task = None
+                task = check_cancelled()
         else:
             task = None
         guard = self._guard
@@ -197,8 +196,7 @@ class Queue:
                         break
                     scope = scope._parent
             else:
-                check_cancelled()
-                task = None
+                task = check_cancelled()
         else:
             task = None
         guard = self._guard
