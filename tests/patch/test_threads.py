@@ -249,3 +249,57 @@ def test_waiting_for_a_real_thread_that_is_starting_is_no_deadlock(tmp_path) -> 
         tmp_path,
     ).check()
     assert r == {"parent": True, "child_status": 0}
+
+
+def test_c_api_details_the_stdlib_tests_rely_on(tmp_path) -> None:
+    # Found by CPython's test_thread / test_threading / test_queue under patching.
+    r = run_patched(
+        """
+        import _thread, importlib, json, sys, threading
+        class Holder:
+            locktype = _thread.allocate_lock   # a C function does not bind as a method
+            ident = _thread.get_ident
+        h = Holder()
+        lock = h.locktype()
+        errors = []
+        for make in (threading.Lock, threading.RLock, _thread.allocate_lock):
+            free = make()
+            try:
+                free.acquire(False, 1)          # invalid even when the lock is free
+            except ValueError:
+                errors.append("ValueError")
+        rlock = threading.RLock()
+        rlock.acquire()
+        try:
+            rlock.acquire(False, 1)             # ... and when the caller owns it
+        except ValueError:
+            errors.append("ValueError")
+        # A fresh copy of _queue (a new C module) must not bring back the blocking C type.
+        patched_module = sys.modules.pop("_queue")
+        fresh = importlib.import_module("_queue")   # what test.support.import_fresh_module does
+        sys.modules["_queue"] = patched_module
+        assert fresh is not patched_module
+        q = fresh.SimpleQueue()
+        got = []
+        def consumer():
+            got.append(q.get(timeout=5))
+        t = threading.Thread(target=consumer)
+        t.start()                                # runs the consumer until it parks in get()
+        q.put("item")
+        t.join()
+        try:
+            q.get(block=False)
+        except fresh.Empty:
+            empty = "fresh.Empty"
+        print(json.dumps({"lock": type(lock).__name__, "ident": h.ident() == threading.get_ident(),
+                          "errors": errors, "got": got, "empty": empty}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {
+        "lock": "LockType",
+        "ident": True,
+        "errors": ["ValueError"] * 4,
+        "got": ["item"],
+        "empty": "fresh.Empty",
+    }

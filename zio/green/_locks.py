@@ -118,9 +118,10 @@ class LockType:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire the lock; return whether it was acquired (see ``_thread.LockType.acquire``)."""
+        # Arguments are checked even when the lock is free, as the C lock does.
+        wait = None if (blocking is True and timeout == -1) else _check_acquire_args(blocking, timeout)
         if self._held.acquire(False):
             return True
-        wait = _check_acquire_args(blocking, timeout)
         if wait == 0.0:
             return False
         hub = _state.get_hub()
@@ -222,6 +223,8 @@ class RLock:
         """Acquire, or increase the recursion level if the caller already owns it."""
         me = get_ident()
         if self._owner == me:
+            if not (blocking is True and timeout == -1):
+                _check_acquire_args(blocking, timeout)
             self._count += 1
             return True
         if not self._block.acquire(blocking, timeout):

@@ -312,3 +312,32 @@ def _shutdown() -> None:
         _nondaemon_handles.discard(handle)
     if _originals.thread_shutdown is not None:
         _originals.thread_shutdown()
+
+
+def _unbound(fn: Callable[..., Any]) -> Any:
+    """``fn`` as a callable that, like a C function, does not bind when stored on a class.
+
+    Code such as ``class T: locktype = _thread.allocate_lock`` then ``self.locktype()``
+    works with the C module; a plain Python function would receive ``self``.
+    A staticmethod object is callable (Python 3.10+) and never binds.
+    """
+    wrapped = staticmethod(fn)
+    wrapped.__module__ = "_thread"  # type: ignore[misc]
+    return wrapped
+
+
+for _name in (
+    "allocate_lock",
+    "get_ident",
+    "start_new_thread",
+    "_count",
+    "_set_sentinel",
+    "start_joinable_thread",
+    "_make_thread_handle",
+    "_shutdown",
+):
+    if _name in globals():
+        globals()[_name] = _unbound(globals()[_name])
+allocate = allocate_lock
+start_new = start_new_thread
+del _name
