@@ -53,7 +53,10 @@ def serve(pages: int, fanout: int, delay: float) -> None:
         links = "".join(f'<li><a href="/page/{j}">page {j}</a></li>' for j in page_links(i, pages, fanout))
         return "200 OK", f"<html><head><title>Page {i}</title></head><body><ul>{links}</ul></body></html>".encode()
 
+    handlers: dict[asyncio.Task, asyncio.StreamWriter] = {}
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers[asyncio.current_task()] = writer
         try:
             while True:  # HTTP/1.1 keep-alive: requests on one connection, one at a time
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -67,12 +70,18 @@ def serve(pages: int, fanout: int, delay: float) -> None:
             pass
         finally:
             writer.close()
+            del handlers[asyncio.current_task()]
 
     async def main() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
         print(server.sockets[0].getsockname()[1], flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the crawler is done
         server.close()
+        # Close idle keep-alive connections so their handlers end normally
+        # (asyncio.run would otherwise cancel them, and 3.11 logs that noisily).
+        for writer in handlers.values():
+            writer.close()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
     asyncio.run(main())
 
