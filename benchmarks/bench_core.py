@@ -2,10 +2,35 @@
 
 Usage: ``python benchmarks/bench_core.py [--repeats 5]``
 
-Scenarios (from issue 2): spawn+join of 100k tasks, 100k ping-pong switches
-between two fibers, 100k ``sleep(0)``, 10k fibers each sleeping a random
-0-10 ms (wall time and timer lateness p50/p99), and RSS per idle fiber with
-100k fibers parked.
+Scenarios (from issue 2); every time is per operation, lower is better:
+
+``spawn_join``
+    Spawn 100k tasks running a no-op, then join each: µs per task.
+``ping_pong``
+    Kernel cost of one round trip between two fibers, 100k round trips (µs
+    per round trip = two wake-ups and two fiber switches).  zio: the
+    low-level ``hub.unpark(peer)`` + ``hub.park()`` pair every zio primitive
+    is built on (a task-to-task switch, no hub in between).  gevent: its
+    lowest-level equivalent, the one ``gevent.event.Event`` uses internally:
+    ``hub.loop.run_callback(peer.switch)`` + ``hub.switch()``.
+``ping_pong_event``
+    The same round trip through the public primitive a user would reach for
+    first: two events, ``a.set(); b.wait(); b.clear()`` against
+    ``a.wait(); a.clear(); b.set()``.  ``zio.Event`` vs ``gevent.event.Event``
+    (whose ``set`` schedules the waiters' wake-up through the loop).
+``ping_pong_channel``
+    The same round trip as a message exchange: each side sends into an
+    unbounded queue and receives from the other.  ``zio.Channel(math.inf)``
+    vs ``gevent.queue.Queue()``.
+``sleep0``
+    100k ``sleep(0)`` calls in one fiber (nothing else runnable): µs each.
+``timers``
+    10k fibers each sleeping a random 0-10 ms: wall time of the batch and
+    how late each sleeper woke (p50/p99 of actual minus requested).
+``idle_rss``
+    Resident memory per idle fiber with 100k fibers parked forever
+    (``zio.sleep_forever`` vs gevent ``Event().wait``), from ``/proc/self/statm``
+    before and after.
 """
 
 from __future__ import annotations
@@ -22,9 +47,16 @@ from _harness import emit, print_table, run_matrix  # noqa: E402
 
 N_SPAWN = 100_000
 N_PINGPONG = 100_000
+N_PINGPONG_PRIMITIVE = 50_000
 N_SLEEP0 = 100_000
 N_TIMERS = 10_000
 N_IDLE = 100_000
+
+
+# CPU time of this process, not wall time: these loops never sleep (the
+# loops poll with a zero timeout), so on a quiet machine the two agree, and
+# on a shared one CPU time is not inflated by waiting for a core.
+_clock = time.process_time
 
 
 def _rss() -> int:
@@ -46,11 +78,11 @@ def zio_scenario(name: str) -> None:
         def noop() -> None:
             pass
 
-        t0 = time.perf_counter()
+        t0 = _clock()
         tasks = [zio.spawn(noop) for _ in range(N_SPAWN)]
         for t in tasks:
             t.join()
-        emit(us_per_op=(time.perf_counter() - t0) / N_SPAWN * 1e6)
+        emit(us_per_op=(_clock() - t0) / N_SPAWN * 1e6)
 
     def ping_pong() -> None:
         hub = get_hub()
@@ -66,11 +98,11 @@ def zio_scenario(name: str) -> None:
         def ping() -> None:
             me = hub.current_task()
             state["ping"] = me
-            t0 = time.perf_counter()
+            t0 = _clock()
             for _ in range(N_PINGPONG):
                 hub.unpark(state["pong"])
                 hub.park(None, "pong")
-            emit(us_per_op=(time.perf_counter() - t0) / N_PINGPONG * 1e6)
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG * 1e6)
 
         p = zio.spawn(pong)
         zio.sleep(0)
@@ -78,11 +110,52 @@ def zio_scenario(name: str) -> None:
         q.join()
         p.join()
 
+    def ping_pong_event() -> None:
+        a, b = zio.Event(), zio.Event()
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                a.wait()
+                a.clear()
+                b.set()
+
+        def ping() -> None:
+            t0 = _clock()
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                a.set()
+                b.wait()
+                b.clear()
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG_PRIMITIVE * 1e6)
+
+        with zio.Group() as g:
+            g.spawn(pong)
+            g.spawn(ping)
+
+    def ping_pong_channel() -> None:
+        import math
+
+        there, back = zio.Channel(math.inf), zio.Channel(math.inf)
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                back.send(there.receive())
+
+        def ping() -> None:
+            t0 = _clock()
+            for i in range(N_PINGPONG_PRIMITIVE):
+                there.send(i)
+                back.receive()
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG_PRIMITIVE * 1e6)
+
+        with zio.Group() as g:
+            g.spawn(pong)
+            g.spawn(ping)
+
     def sleep0() -> None:
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(N_SLEEP0):
             zio.sleep(0)
-        emit(us_per_op=(time.perf_counter() - t0) / N_SLEEP0 * 1e6)
+        emit(us_per_op=(_clock() - t0) / N_SLEEP0 * 1e6)
 
     def timers() -> None:
         rng = random.Random(1)
@@ -121,7 +194,15 @@ def zio_scenario(name: str) -> None:
             except zio.Cancelled:
                 pass
 
-    fns = {"spawn_join": spawn_join, "ping_pong": ping_pong, "sleep0": sleep0, "timers": timers, "idle_rss": idle_rss}
+    fns = {
+        "spawn_join": spawn_join,
+        "ping_pong": ping_pong,
+        "ping_pong_event": ping_pong_event,
+        "ping_pong_channel": ping_pong_channel,
+        "sleep0": sleep0,
+        "timers": timers,
+        "idle_rss": idle_rss,
+    }
     zio.run(fns[name])
 
 
@@ -133,11 +214,11 @@ def gevent_scenario(name: str) -> None:
         def noop() -> None:
             pass
 
-        t0 = time.perf_counter()
+        t0 = _clock()
         tasks = [gevent.spawn(noop) for _ in range(N_SPAWN)]
         for t in tasks:
             t.join()
-        emit(us_per_op=(time.perf_counter() - t0) / N_SPAWN * 1e6)
+        emit(us_per_op=(_clock() - t0) / N_SPAWN * 1e6)
 
     def ping_pong() -> None:
         # gevent's lowest-level park/unpark pair, the one its Event uses:
@@ -152,22 +233,61 @@ def gevent_scenario(name: str) -> None:
                 run_callback(state["ping"].switch)
 
         def ping() -> None:
-            t0 = time.perf_counter()
+            t0 = _clock()
             for _ in range(N_PINGPONG):
                 run_callback(state["pong"].switch)
                 hub.switch()
-            emit(us_per_op=(time.perf_counter() - t0) / N_PINGPONG * 1e6)
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG * 1e6)
 
         p = state["pong"] = gevent.spawn(pong)
         gevent.sleep(0)
         q = state["ping"] = gevent.spawn(ping)
         gevent.joinall([p, q])
 
+    def ping_pong_event() -> None:
+        from gevent.event import Event
+
+        a, b = Event(), Event()
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                a.wait()
+                a.clear()
+                b.set()
+
+        def ping() -> None:
+            t0 = _clock()
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                a.set()
+                b.wait()
+                b.clear()
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG_PRIMITIVE * 1e6)
+
+        gevent.joinall([gevent.spawn(pong), gevent.spawn(ping)], raise_error=True)
+
+    def ping_pong_channel() -> None:
+        from gevent.queue import Queue
+
+        there, back = Queue(), Queue()
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG_PRIMITIVE):
+                back.put(there.get())
+
+        def ping() -> None:
+            t0 = _clock()
+            for i in range(N_PINGPONG_PRIMITIVE):
+                there.put(i)
+                back.get()
+            emit(us_per_op=(_clock() - t0) / N_PINGPONG_PRIMITIVE * 1e6)
+
+        gevent.joinall([gevent.spawn(pong), gevent.spawn(ping)], raise_error=True)
+
     def sleep0() -> None:
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(N_SLEEP0):
             gevent.sleep(0)
-        emit(us_per_op=(time.perf_counter() - t0) / N_SLEEP0 * 1e6)
+        emit(us_per_op=(_clock() - t0) / N_SLEEP0 * 1e6)
 
     def timers() -> None:
         rng = random.Random(1)
@@ -202,10 +322,19 @@ def gevent_scenario(name: str) -> None:
         ev.set()
         gevent.joinall(tasks)
 
-    {"spawn_join": spawn_join, "ping_pong": ping_pong, "sleep0": sleep0, "timers": timers, "idle_rss": idle_rss}[name]()
+    fns = {
+        "spawn_join": spawn_join,
+        "ping_pong": ping_pong,
+        "ping_pong_event": ping_pong_event,
+        "ping_pong_channel": ping_pong_channel,
+        "sleep0": sleep0,
+        "timers": timers,
+        "idle_rss": idle_rss,
+    }
+    fns[name]()
 
 
-SCENARIOS = ["spawn_join", "ping_pong", "sleep0", "timers", "idle_rss"]
+SCENARIOS = ["spawn_join", "ping_pong", "ping_pong_event", "ping_pong_channel", "sleep0", "timers", "idle_rss"]
 METRICS = {
     "us_per_op": "µs",
     "wall_ms": "ms",

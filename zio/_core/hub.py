@@ -49,6 +49,9 @@ class Hub:
         while root_glet.parent is not None:
             root_glet = root_glet.parent
         self.greenlet = greenlet(self._run_forever, root_glet)
+        # Bound once: park() calls it, and a method lookup on a greenlet is
+        # not cached by the interpreter.
+        self._switch_to_hub = self.greenlet.switch
         self._idle_workers: list = []
         self.root_task = RootTask(self, root_glet)
         #: The task that receives KeyboardInterrupt and deadlock reports.
@@ -170,13 +173,17 @@ class Hub:
         task._parked = True
         # Switch straight to the next runnable task when there is one: half the
         # greenlet switches of going through the hub.  The budget hands control
-        # back to the hub regularly so I/O and timers are polled.
+        # back to the hub regularly so I/O and timers are polled.  (A task that
+        # has never run sends the switch on to the hub: see Task._start.)
         runnable = self.runnable
-        if runnable and self._budget and self._can_switch_directly(runnable[0]):
+        if runnable and self._budget:
             self._budget -= 1
-            runnable.popleft().switch()
+            # Fetched as an attribute, then called: as task.switch() the
+            # lookup of the slot holding the bound method is not specialized.
+            switch = runnable.popleft().switch
         else:
-            self.greenlet.switch()
+            switch = self._switch_to_hub
+        switch()
         exc = task._resume_exc
         if exc is not None:
             task._resume_exc = None
@@ -184,17 +191,6 @@ class Hub:
         # _resume_value is not cleared: the next unpark overwrites it, and
         # skipping the store is measurable on the ping-pong benchmark.
         return task._resume_value
-
-    def _can_switch_directly(self, nxt: Any) -> bool:
-        """Whether a task may switch straight to ``nxt`` instead of via the hub.
-
-        Not when ``nxt`` needs a brand-new worker greenlet: greenlet gives a
-        new greenlet the C recursion depth of whoever first switches into it,
-        so workers created from deep task stacks would inherit ever-growing
-        depths (a chain of them ends in RecursionError, seen with ~200
-        socketserver handlers).  Workers created from the hub start shallow.
-        """
-        return getattr(nxt, "_glet", True) is not None or bool(self._idle_workers)
 
     def _raise_pending(self, task: Any, abort: Callable[[], Any]) -> bool:
         """Raise a pending KeyboardInterrupt or Cancelled instead of parking.
@@ -262,13 +258,14 @@ class Hub:
             task = self.current_task()
         runnable = self.runnable
         runnable.append(task)
-        if self._budget and self._can_switch_directly(runnable[0]):
+        if self._budget:
             # When we are the only runnable task this "switches" to ourselves,
             # which greenlet turns into an immediate return.
             self._budget -= 1
-            runnable.popleft().switch()
+            switch = runnable.popleft().switch
         else:
-            self.greenlet.switch()
+            switch = self._switch_to_hub
+        switch()
         if task._ki_pending:
             task._ki_pending = False
             raise KeyboardInterrupt

@@ -172,7 +172,21 @@ class Task(_TaskState):
     def _start(self) -> None:
         hub = self._hub
         idle = hub._idle_workers
-        worker = idle.pop() if idle else _Worker(_worker_main, hub.greenlet)
+        if idle:
+            worker = idle.pop()
+        elif getcurrent() is hub.greenlet:
+            worker = _Worker(_worker_main, hub.greenlet)
+        else:
+            # A task switching straight to us (Hub.park/checkpoint) would run
+            # a brand-new greenlet from its own stack, and greenlet gives a
+            # new greenlet the C recursion depth of whoever first switches
+            # into it: workers created from deep task stacks would inherit
+            # ever-growing depths (a chain of them ends in RecursionError,
+            # seen with ~200 socketserver handlers).  Go back to the front of
+            # the queue and let the hub, whose stack is shallow, start us.
+            hub.runnable.appendleft(self)
+            hub.greenlet.switch()
+            return
         worker._zio_task = self
         self._glet = worker
         self.switch = worker.switch
