@@ -303,3 +303,29 @@ def test_c_api_details_the_stdlib_tests_rely_on(tmp_path) -> None:
         "got": ["item"],
         "empty": "fresh.Empty",
     }
+
+
+def test_joining_a_real_thread_lets_fibers_run(tmp_path) -> None:
+    # The real thread waits for an Event that a fiber sets; the main fiber joins
+    # it.  Joining through the interpreter's own sentinel lock would block the
+    # OS thread, the fiber would never run, and the join would hang.
+    r = run_patched(
+        """
+        import json, threading, time
+        class Real(threading.Thread):
+            zio_real_thread = True
+        ev = threading.Event()
+        real = Real(target=ev.wait, args=(10,))
+        real.start()
+        def setter():
+            time.sleep(0.1)
+            ev.set()
+        threading.Thread(target=setter).start()
+        t0 = time.monotonic()
+        real.join(5)
+        print(json.dumps({"alive": real.is_alive(), "set": ev.is_set(), "elapsed": time.monotonic() - t0}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["set"] and not r["alive"]
+    assert r["elapsed"] < 3

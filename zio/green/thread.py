@@ -167,18 +167,37 @@ def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any)
     return id(task)
 
 
-def _announced(function: Callable[..., Any]) -> tuple[Callable[..., Any], object]:
-    """``function`` wrapped so hubs know a real thread is on its way until it runs.
+# Per real thread started here: the sentinel locks threading asked it for.
+# They are green and released when the thread's function returns, so a fiber
+# joining a real thread parks instead of blocking its OS thread (and the
+# fibers that may be what the real thread is waiting for).
+_real_thread_state = _originals.local()
+
+
+def _announced(
+    function: Callable[..., Any], on_exit: Callable[[], Any] | None = None
+) -> tuple[Callable[..., Any], object]:
+    """``function`` wrapped for a real thread: announced to the deadlock check, green sentinels.
 
     Between the real start_new_thread and its first Python frame a thread is
     invisible to the deadlock check; a fiber that waits for it (``Thread.start``
     waits for the thread's ``_started`` Event) would be reported as deadlocked.
+    ``on_exit`` runs in the thread after ``function``, however it ends.
     """
     token = _state.thread_starting()
 
     def run(*args: Any, **kwargs: Any) -> Any:
         _state.thread_running(token)
-        return function(*args, **kwargs)
+        _real_thread_state.sentinels = []
+        try:
+            return function(*args, **kwargs)
+        finally:
+            for sentinel in _real_thread_state.sentinels:
+                if sentinel.locked():
+                    sentinel.release()
+            _real_thread_state.sentinels = None
+            if on_exit is not None:
+                on_exit()
 
     return run, token
 
@@ -215,8 +234,13 @@ def _count() -> int:
 def _set_sentinel() -> Any:
     """A lock released when the calling fiber (or real thread) ends (``_thread._set_sentinel``)."""
     if getcurrent().parent is None:
-        assert _originals.set_sentinel is not None
-        return _originals.set_sentinel()
+        real_sentinels = getattr(_real_thread_state, "sentinels", None)
+        if real_sentinels is None:  # a thread zio did not start: the interpreter releases it
+            assert _originals.set_sentinel is not None
+            return _originals.set_sentinel()
+        sentinel = LockType()
+        real_sentinels.append(sentinel)
+        return sentinel
     sentinel = LockType()
     _sentinels.setdefault(get_ident(), []).append(sentinel)
     return sentinel
@@ -243,16 +267,19 @@ class _ThreadHandle:
     def _set_done(self) -> None:
         if self._real is not None:
             self._real._set_done()
-        elif self._done.locked():
-            self._done.release()
+        self._release_done()
         _nondaemon_handles.discard(self)
+
+    def _release_done(self) -> None:
+        if self._done.locked():
+            self._done.release()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to finish, at most ``timeout`` seconds."""
-        if self._real is not None:
-            self._real.join(timeout)
+        if self._real is not None and (self._real.ident == _originals.get_ident() or self._real.is_done()):
+            self._real.join(timeout)  # raises for the current thread; returns at once if done
             return
-        if self.ident is not None and self.ident == get_ident() and not self.is_done():
+        if self._real is None and self.ident is not None and self.ident == get_ident() and not self.is_done():
             raise RuntimeError("Cannot join current thread")
         if timeout is None or timeout < 0:
             got = self._done.acquire()
@@ -260,6 +287,10 @@ class _ThreadHandle:
             got = self._done.acquire(True, timeout)
         if got:
             self._done.release()
+            if self._real is not None:
+                # Released by the thread when its function returned: it is
+                # unwinding now, and the real join returns almost at once.
+                self._real.join()
 
     def __repr__(self) -> str:
         return f"<zio.green.thread._ThreadHandle ident={self.ident} done={self.is_done()}>"
@@ -280,7 +311,7 @@ def start_joinable_thread(function: Callable[..., Any], handle: Any = None, daem
     handle._daemon = daemon
     if wants_real_thread(function):
         assert _originals.start_joinable_thread is not None
-        run, token = _announced(function)
+        run, token = _announced(function, handle._release_done)
         try:
             handle._real = _originals.start_joinable_thread(run, daemon=daemon)
         except BaseException:
