@@ -193,7 +193,11 @@ def postgres_server() -> Iterator[str]:
     """Run a private PostgreSQL cluster (fsync off) on 127.0.0.1; yield a libpq conninfo string."""
     bindir = postgres_bindir()
     user = _server_user()
-    tmp = tempfile.mkdtemp(prefix="zio-pg-")
+    # Under /tmp rather than $TMPDIR: the server user must be able to reach
+    # it (a TMPDIR under /root is not), and the unix socket path inside it
+    # must stay under the 107-byte limit.
+    base = "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else None
+    tmp = tempfile.mkdtemp(prefix="zio-pg-", dir=base)
     try:
         if user is not None:
             os.chown(tmp, *user)
