@@ -76,6 +76,7 @@ class Channel(Generic[T]):
         "_closed",
         "_send_end",
         "_receive_end",
+        "_channel",
         "__weakref__",
     )
 
@@ -96,6 +97,9 @@ class Channel(Generic[T]):
         self._closed = False
         self._send_end: SendEnd[T] = SendEnd(self)
         self._receive_end: ReceiveEnd[T] = ReceiveEnd(self)
+        # So that SendEnd.send / ReceiveEnd.receive, which double as this
+        # channel's send/receive (see the end of the module), find the channel.
+        self._channel = self
 
     # -- the two ends -----------------------------------------------------------
     @property
@@ -114,17 +118,12 @@ class Channel(Generic[T]):
         return self._capacity
 
     # -- convenience: the original ends' operations ---------------------------------
-    def send(self, item: T) -> None:
-        """Send through :attr:`send_end` (see :meth:`SendEnd.send`)."""
-        self._send_end.send(item)
+    # send() and receive() are SendEnd.send and ReceiveEnd.receive themselves
+    # (assigned at the end of the module): they act on the original ends.
 
     def try_send(self, item: T) -> None:
         """Send without blocking through :attr:`send_end` (see :meth:`SendEnd.try_send`)."""
         self._send_end.try_send(item)
-
-    def receive(self) -> T:
-        """Receive through :attr:`receive_end` (see :meth:`ReceiveEnd.receive`)."""
-        return self._receive_end.receive()
 
     def try_receive(self) -> T:
         """Receive without blocking through :attr:`receive_end`."""
@@ -293,7 +292,8 @@ class SendEnd(Generic[T]):
 
         A cancellation point.  Raises BrokenResourceError if every receive
         handle is closed, ClosedResourceError if this handle (or the channel)
-        is closed.  If it raises, the item was not sent.
+        is closed.  If it raises, the item was not sent.  (Also
+        :meth:`Channel.send`, acting on the channel's :attr:`~Channel.send_end`.)
         """
         # The hot path is written out inline (see _waiter's "Hot paths").
         try:
@@ -314,11 +314,12 @@ class SendEnd(Generic[T]):
         else:
             task = check_cancelled()
         ch = self._channel
+        handle = self if ch is not self else ch._send_end
         guard = ch._guard
         guard.acquire()
         try:
-            if self._closed or ch._closed or not ch._open_recv:
-                ch._send_locked(self, item, None)  # raises the right error
+            if handle._closed or ch._closed or not ch._open_recv:
+                ch._send_locked(handle, item, None)  # raises the right error
             receivers = ch._receivers
             if not receivers:
                 if len(ch._buffer) < ch._capacity:
@@ -333,14 +334,14 @@ class SendEnd(Generic[T]):
                         peer.value = item
                         break
                 else:
-                    peer = ch._send_locked(self, item, None)
+                    peer = ch._send_locked(handle, item, None)
             if peer is _BLOCK:
                 if task is None:
                     hub, task = current()
                 else:
                     hub = task._hub
                 waiter = Waiter(hub, task, guard, ch._senders, ch._describe_send, item)
-                waiter.handle = self
+                waiter.handle = handle
                 ch._senders[waiter] = True
         finally:
             guard.release()
@@ -432,7 +433,8 @@ class ReceiveEnd(Generic[T]):
 
         A cancellation point; Cancelled means no item was taken.  Raises
         EndOfChannel once every send handle is closed and the buffer is
-        drained, ClosedResourceError if this handle is closed.
+        drained, ClosedResourceError if this handle is closed.  (Also
+        :meth:`Channel.receive`, acting on the channel's :attr:`~Channel.receive_end`.)
         """
         # The hot path is written out inline (see _waiter's "Hot paths").
         try:
@@ -453,12 +455,13 @@ class ReceiveEnd(Generic[T]):
         else:
             task = check_cancelled()
         ch = self._channel
+        handle = self if ch is not self else ch._receive_end
         guard = ch._guard
         guard.acquire()
         try:
             buffer = ch._buffer
-            if self._closed or ch._senders:
-                got = ch._receive_locked(self, None)
+            if handle._closed or ch._senders:
+                got = ch._receive_locked(handle, None)
             elif buffer:
                 return buffer.popleft()
             elif ch._open_send and not ch._closed:
@@ -471,7 +474,7 @@ class ReceiveEnd(Generic[T]):
                 else:
                     hub = task._hub
                 waiter = Waiter(hub, task, guard, ch._receivers, ch._describe_receive)
-                waiter.handle = self
+                waiter.handle = handle
                 ch._receivers[waiter] = True
         finally:
             guard.release()
@@ -568,3 +571,9 @@ class ReceiveEnd(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<zio.ReceiveEnd{' closed' if self._closed else ''} of {self._channel!r}>"
+
+
+# The hot path without a forwarding call: a Channel's send/receive are its
+# ends' methods, which act on the channel's original ends when called on it.
+Channel.send = SendEnd.send  # type: ignore[assignment]
+Channel.receive = ReceiveEnd.receive  # type: ignore[assignment]
