@@ -77,3 +77,120 @@ def test_poll_type_is_not_instantiable(run) -> None:
         assert p.poll(0) == []
 
     run(main)
+
+
+def test_settimeout_and_setblocking_report_a_bad_fd(run) -> None:
+    """test_socket.TestExceptions.test_setblocking_invalidfd: EBADF like the C module."""
+
+    def main():
+        import socket as stdsocket
+
+        s0 = stdsocket.socket()
+        s = gs.socket(stdsocket.AF_INET, stdsocket.SOCK_STREAM, 0, s0.fileno())
+        s0.close()
+        try:
+            with pytest.raises(OSError):
+                s.setblocking(False)
+            with pytest.raises(OSError):
+                s.settimeout(1.0)
+        finally:
+            s.detach()
+        closed = gs.socket()
+        closed.close()
+        with pytest.raises(OSError):
+            closed.settimeout(None)
+
+    run(main)
+
+
+def test_msg_dontwait_on_a_blocking_socket_does_not_park(run) -> None:
+    """test_socket.SendmsgTCPTest.testSendmsgDontWait: MSG_DONTWAIT means one non-blocking try."""
+    import socket as stdsocket
+
+    def main():
+        a, b = gs.socketpair()
+        assert a.gettimeout() is None
+        with pytest.raises(BlockingIOError):
+            a.recv(10, stdsocket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            a.recv_into(bytearray(10), 0, stdsocket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            a.recvmsg(10, 0, stdsocket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            while True:
+                a.sendmsg([b"a" * 4096], [], stdsocket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            a.send(b"a" * 4096, stdsocket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            a.sendall(b"a" * 4096, stdsocket.MSG_DONTWAIT)
+        a.close(), b.close()
+
+    run(main)
+
+
+def test_sendto_argument_errors_match_the_c_module(run) -> None:
+    """test_socket.GeneralModuleTests.testSendtoErrors."""
+    import socket as stdsocket
+
+    def main():
+        with gs.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            with pytest.raises(TypeError, match="not NoneType"):
+                s.sendto(b"foo", None)
+            with pytest.raises(TypeError, match="not NoneType"):
+                s.sendto(b"foo", 0, None)
+            with pytest.raises(TypeError, match=r"\(1 given\)"):
+                s.sendto(b"foo")
+            with pytest.raises(TypeError, match=r"\(4 given\)"):
+                s.sendto(b"foo", 0, s.getsockname(), 4)
+            with pytest.raises(TypeError):
+                s.sendto(b"foo", "bar", s.getsockname())
+            assert s.sendto(b"ok", 0, s.getsockname()) == 2
+            assert s.recv(10) == b"ok"
+
+    run(main)
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 1 << 40])
+def test_bind_by_name_checks_the_port_like_c(run, port) -> None:
+    """test_socket.test_getsockaddrarg / test_socketserver.test_tcpserver_bind_leak: OverflowError."""
+
+    def main():
+        with gs.socket() as s:
+            with pytest.raises(OverflowError):
+                s.bind(("localhost", port))
+            with pytest.raises(OverflowError):
+                s.bind(("127.0.0.1", port))
+            with pytest.raises(TypeError):
+                s.bind(("localhost", "80"))
+            s.bind(("localhost", 0))
+            assert s.getsockname()[0] == "127.0.0.1"
+
+    run(main)
+
+
+def test_getnameinfo_type_error_keeps_no_reference() -> None:
+    """test_socket.GeneralModuleTests.testRefCountGetNameInfo."""
+    name = "a string that is not an address"
+    before = sys.getrefcount(name)
+    with pytest.raises(TypeError, match="must be a tuple"):
+        gs.getnameinfo(name, 0)
+    assert sys.getrefcount(name) == before
+
+
+def test_module_functions_make_green_sockets(run) -> None:
+    """socketpair/fromfd/create_server/create_connection are the stdlib's, making cooperative sockets."""
+
+    def main():
+        a, b = gs.socketpair()
+        c = gs.fromfd(a.fileno(), a.family, a.type)
+        assert all(type(x) is gs.socket for x in (a, b, c))
+        srv = gs.create_server(("127.0.0.1", 0))
+        cli = gs.create_connection(srv.getsockname(), timeout=5)
+        conn, _ = srv.accept()
+        assert type(srv) is type(cli) is type(conn) is gs.socket
+        assert cli.gettimeout() == 5 and conn.gettimeout() is None
+        for x in (a, b, c, srv, cli, conn):
+            x.close()
+
+    run(main)

@@ -12,6 +12,9 @@ handler in a new fiber as ``handler(signum, None)``.  If the handler raises,
 the exception is thrown into the main task at its blocking point, as
 CPython would raise it in the main thread (``signal.alarm`` timeouts keep
 working).  :func:`pause` parks the calling fiber until a handler has run.
+Like CPython, signals of one number that arrive before their handler got to
+run are coalesced into one call.  :func:`raise_signal` from the main task
+runs the handler before it returns, as CPython does.
 
 ``SIG_DFL``, ``SIG_IGN``, ``signal.default_int_handler`` and zio's own
 handlers are installed natively, and calls from zio's own modules always
@@ -37,15 +40,20 @@ del _name
 __all__ = [n for n in dir(_std) if not n.startswith("_")]
 
 #: The names of ``signal`` this module replaces (zio.patch and its tests read it).
-__implements__ = ["signal", "getsignal", "pause"]
+__implements__ = ["signal", "getsignal", "pause", "raise_signal"]
 
 _orig_signal = _std.signal
 _orig_getsignal = _std.getsignal
 _orig_pause = _std.pause
+_orig_raise_signal = _std.raise_signal
 
 #: signum -> (user handler, hub whose loop delivers it)
 _handlers: dict[int, tuple[Callable[..., Any], Any]] = {}
 _pause_waiters: list[tuple[Any, Any]] = []
+#: signals whose handler fiber is spawned but has not started yet (CPython's "tripped" flag)
+_queued: set[int] = set()
+#: deliveries already handled synchronously by raise_signal, to skip when their wakeup byte is read
+_consumed: dict[int, int] = {}
 
 
 def _from_zio(depth: int = 2) -> bool:
@@ -95,18 +103,24 @@ def signal(signalnum: int, handler: Any) -> Any:
 
 
 def _forget(signalnum: int) -> None:
+    _consumed.pop(signalnum, None)
     entry = _handlers.pop(signalnum, None)
     if entry is not None and not entry[1].closed:
         entry[1].loop.remove_signal_handler(signalnum)
 
 
 def _dispatch(hub: Any, signalnum: int) -> None:
-    """Loop callback: run the user's handler in a fresh fiber."""
-    if signalnum in _handlers:
+    """Loop callback: run the user's handler in a fresh fiber (one pending run per signal)."""
+    if _consumed.get(signalnum):
+        _consumed[signalnum] -= 1
+        return
+    if signalnum in _handlers and signalnum not in _queued:
+        _queued.add(signalnum)
         hub.spawn(_run_handler, (hub, signalnum), name=f"signal-handler:{signalnum}")
 
 
 def _run_handler(hub: Any, signalnum: int) -> None:
+    _queued.discard(signalnum)  # a signal arriving from now on gets its own run
     entry = _handlers.get(signalnum)
     try:
         if entry is not None:
@@ -143,10 +157,29 @@ def pause() -> None:
     hub.park(abort, "signal.pause()")
 
 
+def raise_signal(signalnum: int) -> None:
+    """Send ``signalnum`` to this process; from the main task, its fiber-run handler runs before returning."""
+    entry = _handlers.get(signalnum)
+    _orig_raise_signal(signalnum)
+    if entry is None or _from_zio():
+        return
+    hub = _state.peek_hub()
+    if hub is None or entry[1] is not hub or hub.current_task() is not hub.main_task:
+        return  # another thread's or fiber's raise: delivered through the loop, as CPython defers it
+    # The wakeup byte of this delivery is still to be read: skip it then.
+    _consumed[signalnum] = _consumed.get(signalnum, 0) + 1
+    try:
+        entry[0](signalnum, None)
+    finally:
+        _wake_pausers(hub)
+
+
 def _reinstall_after_fork() -> None:
     """In a forked child: move fiber-run handlers to the child's fresh hub."""
     old = dict(_handlers)
     _handlers.clear()
+    _queued.clear()
+    _consumed.clear()
     if not old:
         return
     hub = _state.get_hub()
@@ -156,3 +189,7 @@ def _reinstall_after_fork() -> None:
 
 
 _gos.register_after_fork(_reinstall_after_fork)
+
+for _fn in (signal, getsignal, pause, raise_signal):
+    _fn.__module__ = "signal"  # as the functions they replace (the stdlib's own tests check it)
+del _fn

@@ -118,6 +118,15 @@ def _wait(fd: int, kind: int) -> None:
 
 def _open_pipe(fd: int, mode: str, buffering: int = -1) -> Any:
     """Stand-in for ``io.open(fd, mode, bufsize)`` as Popen uses it for its pipes."""
+    if buffering == 1 and "b" in mode:
+        # What io.open says for the same arguments (Popen(bufsize=1) in binary mode).
+        import warnings
+
+        warnings.warn(
+            "line buffering (buffering=1) isn't supported in binary mode, the default buffer size will be used",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     raw = _GreenPipe(fd, mode)
     if buffering == 0:
         return raw
@@ -144,8 +153,50 @@ def _selector_class() -> Any:
     return getattr(_gselectors, "PollSelector", None) or _gselectors.DefaultSelector
 
 
-_green_globals: dict[str, Any] = dict(vars(_std))
-_green_globals.update(io=_green_io, os=_gos, threading=_gthreading, _PopenSelector=_selector_class())
+class _LiveOS(types.ModuleType):
+    """``os`` as the re-bound code sees it: the live module, with the blocking waits and pipe I/O green.
+
+    A function of ``os`` still holding its original object is swapped for the
+    green one; anything else (a patched function, a test's mock of
+    ``subprocess.os.waitpid``) is used as found.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(_gos._os, name)
+        if name in _gos.__implements__ and value is getattr(_gos, f"_orig_{name}", None):
+            return getattr(_gos, name)
+        return value
+
+
+class _Globals(dict):
+    """Globals of the re-bound stdlib code: the *live* ``subprocess`` module's names.
+
+    Looked up at every access, so code that replaces module attributes
+    (``mock.patch("subprocess._fork_exec")``, ``subprocess._USE_VFORK = False``)
+    is seen as by the stdlib's own functions.  A name in :data:`_swaps` whose
+    module attribute still holds the stdlib's original is swapped for zio's
+    version (``Popen``, ``run``..., ``io``, ``os``, ``threading``, the selector).
+    """
+
+    def __missing__(self, name: str) -> Any:
+        try:
+            value = getattr(_std, name)
+        except AttributeError:
+            raise KeyError(name) from None
+        swap = _swaps.get(name)
+        if swap is not None and value is swap[0]:
+            return swap[1]
+        return value
+
+
+#: name -> (the stdlib module's original object, what the re-bound code uses instead)
+_swaps: dict[str, tuple[Any, Any]] = {
+    "io": (_io, _green_io),
+    "os": (_gos._os, _LiveOS("os")),
+    "threading": (_std.threading, _gthreading),
+    "_PopenSelector": (_std._PopenSelector, _selector_class()),
+}
+_green_globals: dict[str, Any] = _Globals(__builtins__=vars(_std)["__builtins__"], __name__=_std.__name__)
 
 
 def _rebind(func: Any) -> Any:
@@ -228,7 +279,8 @@ class Popen(_std.Popen):
         try:
             super().__del__(*args, **kwargs)
         finally:
-            if self.returncode is not None:
+            # getattr: __init__ may have failed before setting returncode.
+            if getattr(self, "returncode", None) is not None:
                 pidfd = self._zio_pidfd
                 if pidfd is not None:
                     self._zio_pidfd = None
@@ -241,7 +293,8 @@ def _sleep(seconds: float) -> None:
     _gtime.sleep(seconds)
 
 
-_green_globals["Popen"] = Popen
+_swaps["Popen"] = (_std.Popen, Popen)
 for _fname in ("run", "call", "check_call", "check_output", "getstatusoutput", "getoutput"):
-    globals()[_fname] = _green_globals[_fname] = _rebind(getattr(_std, _fname))
+    globals()[_fname] = _rebind(getattr(_std, _fname))
+    _swaps[_fname] = (getattr(_std, _fname), globals()[_fname])
 del _fname

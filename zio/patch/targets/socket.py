@@ -7,6 +7,13 @@ scheduling turns many clients connecting at once into one burst that would
 overflow it; the kernel then drops SYNs, and clients wait a full
 retransmission timeout (1 s, then 3 s...).  Sockets created before patching
 keep the blocking class; this is reported once.
+
+Only the class is replaced: the stdlib's ``socketpair``, ``fromfd``,
+``create_connection``, ``create_server`` and ``socket.accept`` look
+``socket`` up in their module, so they make the patched class (and
+``isinstance(s, socket.socket)`` holds for what they return), and code that
+swaps ``socket.socket`` (mocks in CPython's own tests) is honoured.
+``socket.SocketType`` stays ``_socket.socket``, the base of every socket.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ DNS_NAMES = ["getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"
 
 #: What this target replaces, per module (the tests check it against the modules).
 REPLACES: dict[str, list[str]] = {
-    "socket": ["socket", "SocketType", "socketpair", "fromfd", "create_connection", "create_server"],
+    "socket": ["socket"],
 }
 
 
@@ -69,13 +76,9 @@ def apply() -> None:
     import gc
     import socket as std_socket
 
-    from ...green import socket as green_socket
-
     original_cls = std_socket.socket
-    names = [n for n in green_socket.__implements__ if n not in DNS_NAMES and n not in ("socket", "SocketType")]
-    apply_names("socket", "socket", green_socket, names)
     cls = patched_socket_class()
-    apply_names("socket", "socket", _Namespace(socket=cls, SocketType=cls), ["socket", "SocketType"])
+    apply_names("socket", "socket", _Namespace(socket=cls), REPLACES["socket"])
     early = [o for o in gc.get_objects() if type(o) is original_cls and o.fileno() >= 0] if _cheap_gc() else []
     if early:
         warn_once(
