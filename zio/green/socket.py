@@ -36,7 +36,6 @@ import sys as _sys
 from typing import Any
 
 from .. import dns as _dns
-from .._core._compat import ExceptionGroup as _ExceptionGroup
 from .._core.io import notify_closing as _notify_closing
 from .._core.io import wait_fd as _wait_fd
 from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_io
@@ -76,13 +75,15 @@ _c_recvmsg = getattr(_csocket, "recvmsg", None)
 _c_recvmsg_into = getattr(_csocket, "recvmsg_into", None)
 _c_sendmsg = getattr(_csocket, "sendmsg", None)
 _inet_pton = _socket.inet_pton
-_GLOBAL_DEFAULT_TIMEOUT = _std._GLOBAL_DEFAULT_TIMEOUT
 _GiveupOnSendfile = _std._GiveupOnSendfile
 _INET_FAMILIES = (_socket.AF_INET, getattr(_socket, "AF_INET6", _socket.AF_INET))
 _TIMED_OUT = "timed out"
 # Buffer types whose len() is their size in bytes (sendall's fast path).
 _SIZED_BY_LEN = frozenset((bytes, bytearray))
 _sendfile = getattr(_os, "sendfile", None)
+# MSG_DONTWAIT asks for one non-blocking attempt: on a blocking socket the C
+# module raises BlockingIOError then, so the green methods must not park.
+_DONTWAIT = getattr(_socket, "MSG_DONTWAIT", 0)
 
 
 def _parse_timeout(value: Any) -> float | None:
@@ -124,6 +125,9 @@ class socket(_std.socket):
     def settimeout(self, value: float | None) -> None:
         """Set the timeout of blocking operations (None: block; 0.0: non-blocking)."""
         self._timeout = _parse_timeout(value)
+        # The C call re-asserts O_NONBLOCK on the fd, which also raises
+        # OSError(EBADF) for a closed socket or fd, exactly as the stdlib does.
+        _c_settimeout(self, 0.0)
 
     def gettimeout(self) -> float | None:
         """The timeout set with :meth:`settimeout` (None: blocking)."""
@@ -132,6 +136,7 @@ class socket(_std.socket):
     def setblocking(self, flag: bool) -> None:
         """``setblocking(True)`` is ``settimeout(None)``; ``setblocking(False)`` is ``settimeout(0.0)``."""
         self._timeout = None if flag else 0.0
+        _c_settimeout(self, 0.0)  # errors (EBADF) as in the stdlib; see settimeout
 
     def getblocking(self) -> bool:
         """False only in non-blocking mode (timeout 0.0)."""
@@ -174,7 +179,7 @@ class socket(_std.socket):
         try:
             return _c_recv(self, bufsize, flags)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(READ, _c_recv, bufsize, flags)
 
@@ -184,7 +189,7 @@ class socket(_std.socket):
         try:
             return _c_recv_into(self, buffer, nbytes, flags)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(READ, _c_recv_into, buffer, nbytes, flags)
 
@@ -194,7 +199,7 @@ class socket(_std.socket):
         try:
             return _c_recvfrom(self, bufsize, flags)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(READ, _c_recvfrom, bufsize, flags)
 
@@ -204,7 +209,7 @@ class socket(_std.socket):
         try:
             return _c_recvfrom_into(self, buffer, nbytes, flags)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(READ, _c_recvfrom_into, buffer, nbytes, flags)
 
@@ -216,7 +221,7 @@ class socket(_std.socket):
             try:
                 return _c_recvmsg(self, bufsize, ancbufsize, flags)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                     raise
             return self._retry(READ, _c_recvmsg, bufsize, ancbufsize, flags)
 
@@ -227,7 +232,7 @@ class socket(_std.socket):
             try:
                 return _c_recvmsg_into(self, buffers, ancbufsize, flags)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                     raise
             return self._retry(READ, _c_recvmsg_into, buffers, ancbufsize, flags)
 
@@ -238,7 +243,7 @@ class socket(_std.socket):
         try:
             return _c_send(self, data, flags)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(WRITE, _c_send, data, flags)
 
@@ -258,6 +263,8 @@ class socket(_std.socket):
         try:
             sent = _c_send(self, data, flags)
         except BlockingIOError:
+            if flags & _DONTWAIT and timeout is None:
+                raise
             sent = 0
         if sent and sent == (len(data) if type(data) in _SIZED_BY_LEN else memoryview(data).nbytes):
             return
@@ -274,18 +281,20 @@ class socket(_std.socket):
                 except BlockingIOError:
                     pass
 
-    def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
+    def sendto(self, data: Any, *args: Any) -> int:
         """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
-        if address is None:
-            flags, address = 0, flags_or_address
+        if len(args) == 1:
+            flags, address = 0, args[0]
+        elif len(args) == 2:
+            flags, address = args
         else:
-            flags = flags_or_address
+            raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
         raise_if_cancelled()
         address = self._resolve_address(address)
         try:
             return _c_sendto(self, data, flags, address)
         except BlockingIOError:
-            if self._timeout == 0.0:
+            if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
         return self._retry(WRITE, _c_sendto, data, flags, address)
 
@@ -302,7 +311,7 @@ class socket(_std.socket):
             try:
                 return _c_sendmsg(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                     raise
             return self._retry(WRITE, _c_sendmsg, *args)
 
@@ -379,14 +388,14 @@ class socket(_std.socket):
             return address
         except (OSError, ValueError):
             pass
-        infos = _resolve.getaddrinfo(host, address[1], self.family, self.type, self.proto)
+        # Resolve the host only, as the C code does (port 0: no service
+        # lookup); the caller's port, flowinfo and scope id are kept, so the
+        # C call validates them with its own errors (OverflowError for a
+        # port out of range, TypeError for a non-integer).
+        infos = _resolve.getaddrinfo(host, 0, self.family, self.type, self.proto)
         if not infos:
             raise _socket.gaierror(_socket.EAI_NONAME, "Name or service not known")
-        resolved = infos[0][4]
-        if len(address) > 2 and len(resolved) > 2:
-            # IPv6 with explicit flowinfo / scope_id: keep the caller's.
-            resolved = (resolved[0], resolved[1], *address[2:])
-        return resolved
+        return (infos[0][4][0], *address[1:])
 
     def bind(self, address: Any) -> None:
         """Bind to ``address``; host names are resolved without blocking other fibers."""
@@ -456,7 +465,7 @@ class socket(_std.socket):
             if self._timeout == 0.0:
                 raise
             fd, addr = self._retry(READ, _c_accept)
-        return socket(self.family, self.type, self.proto, fileno=fd), addr
+        return _socket_class()(self.family, self.type, self.proto, fileno=fd), addr
 
     # -- closing ----------------------------------------------------------------
     def _real_close(self, _ss: Any = _csocket) -> None:
@@ -491,103 +500,35 @@ SocketType = _socket.socket
 
 
 # -- module functions ---------------------------------------------------------------
-def socketpair(family: int = _socket.AF_UNIX, type: int = _socket.SOCK_STREAM, proto: int = 0) -> tuple[socket, socket]:
-    """A pair of connected cooperative sockets (see :func:`socket.socketpair`)."""
-    a, b = _socket.socketpair(family, type, proto)
-    return socket(family, type, proto, a.detach()), socket(family, type, proto, b.detach())
+def _socket_class() -> type:
+    """The class new sockets get: ``socket.socket`` once patched (a subclass of ours), else ours."""
+    cls = _std.socket
+    return cls if isinstance(cls, type) and issubclass(cls, socket) else socket
 
 
-def fromfd(fd: int, family: int, type: int, proto: int = 0) -> socket:
-    """A cooperative socket on a duplicate of ``fd``."""
-    return socket(family, type, proto, _os.dup(fd))
+def _rebind(func: Any) -> Any:
+    """The stdlib's own ``func``, looking its globals (``socket``, ``getaddrinfo``...) up in this module.
 
-
-def create_connection(
-    address: tuple[str, int],
-    timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
-    source_address: Any = None,
-    *,
-    all_errors: bool = False,
-) -> socket:
-    """Connect to ``(host, port)``, trying every address the name resolves to, in order.
-
-    Same contract as :func:`socket.create_connection`: the first error is
-    raised if every attempt fails (an ``ExceptionGroup`` of all of them with
-    ``all_errors=True``).
+    So ``socketpair``, ``fromfd``, ``create_connection`` and ``create_server``
+    are exactly the running Python's (arguments, errors, ``all_errors``...),
+    making cooperative sockets and resolving cooperatively.  zio.patch does not
+    install these: once ``socket.socket`` is patched the stdlib's functions
+    already make cooperative sockets.
     """
-    host, port = address
-    errors: list[OSError] = []
-    for family, type_, proto, _canon, sockaddr in getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
-        sock = None
-        try:
-            sock = socket(family, type_, proto)
-            if timeout is not _GLOBAL_DEFAULT_TIMEOUT:
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
-            sock.connect(sockaddr)
-            errors.clear()
-            return sock
-        except OSError as exc:
-            if sock is not None:
-                sock.close()
-            errors.append(exc)
-        except BaseException:
-            if sock is not None:
-                sock.close()
-            raise
-    if not errors:
-        raise OSError("getaddrinfo returns an empty list")
-    try:
-        if all_errors:
-            raise _ExceptionGroup("create_connection failed", errors)
-        raise errors[0]
-    finally:
-        errors = []  # break the traceback reference cycle
+    import types
+
+    new = types.FunctionType(func.__code__, globals(), func.__name__, func.__defaults__, func.__closure__)
+    new.__kwdefaults__ = func.__kwdefaults__
+    new.__qualname__ = func.__qualname__
+    new.__doc__ = func.__doc__
+    new.__module__ = __name__
+    return new
 
 
-def create_server(
-    address: Any,
-    *,
-    family: int = _socket.AF_INET,
-    backlog: int | None = None,
-    reuse_port: bool = False,
-    dualstack_ipv6: bool = False,
-) -> socket:
-    """A listening cooperative TCP socket bound to ``address`` (see :func:`socket.create_server`)."""
-    if reuse_port and not hasattr(_socket, "SO_REUSEPORT"):
-        raise ValueError("SO_REUSEPORT not supported on this platform")
-    if dualstack_ipv6:
-        if not _std.has_dualstack_ipv6():
-            raise ValueError("dualstack_ipv6 not supported on this platform")
-        if family != _socket.AF_INET6:
-            raise ValueError("dualstack_ipv6 requires AF_INET6 family")
-    sock = socket(family, _socket.SOCK_STREAM)
-    try:
-        if hasattr(_socket, "SO_REUSEADDR") and _os.name not in ("nt", "cygwin"):
-            try:
-                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
-            except OSError:
-                pass  # e.g. AF_UNIX does not care
-        if reuse_port:
-            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEPORT, 1)
-        if _std.has_ipv6 and family == _socket.AF_INET6:
-            if dualstack_ipv6:
-                sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0)
-            elif hasattr(_socket, "IPV6_V6ONLY") and hasattr(_socket, "IPPROTO_IPV6"):
-                sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1)
-        try:
-            sock.bind(address)
-        except OSError as err:
-            raise OSError(err.errno, f"{err.strerror} (while attempting to bind on address {address!r})") from None
-        if backlog is None:
-            sock.listen()
-        else:
-            sock.listen(backlog)
-        return sock
-    except BaseException:
-        sock.close()
-        raise
+socketpair = _rebind(_std.socketpair)
+fromfd = _rebind(_std.fromfd)
+create_connection = _rebind(_std.create_connection)
+create_server = _rebind(_std.create_server)
 
 
 # -- name resolution through the hook ---------------------------------------------------
@@ -613,6 +554,11 @@ def gethostbyaddr(ip_address: str) -> tuple[str, list[str], list[str]]:
 
 def getnameinfo(sockaddr: tuple, flags: int) -> tuple[str, str]:
     """:func:`socket.getnameinfo` through the cooperative resolver."""
+    if not isinstance(sockaddr, tuple):
+        # The C function's TypeError, raised before the resolver's frames
+        # (kept alive by the traceback) hold a reference to the argument.
+        del sockaddr
+        raise TypeError("getnameinfo() argument 1 must be a tuple")
     return _resolve.getnameinfo(sockaddr, flags)
 
 
