@@ -58,6 +58,14 @@ class Queue:
         self._joiners: WaitQueue = WaitQueue()
         self.unfinished_tasks = 0
         self.is_shutdown = False
+        # put()/get() skip the hook calls when the hooks are Queue's own deque ones.
+        cls = type(self)
+        self._plain = (
+            cls._init is Queue._init
+            and cls._qsize is Queue._qsize
+            and cls._put is Queue._put
+            and cls._get is Queue._get
+        )
 
     # -- stdlib subclass hooks -----------------------------------------------------
     def _init(self, maxsize: int) -> None:
@@ -119,7 +127,20 @@ class Queue:
         guard = self._guard
         guard.acquire()
         try:
-            peer = self._put_locked(item)
+            getters = self._getters
+            if self.is_shutdown:
+                peer = self._put_locked(item)  # raises ShutDown
+            elif getters:
+                # _put_locked's handoff to the longest-waiting getter.
+                peer = getters.popitem(last=False)[0]
+                peer.value = item
+                self.unfinished_tasks += 1
+            elif self._plain and (self.maxsize <= 0 or len(self.queue) < self.maxsize):
+                self.queue.append(item)
+                self.unfinished_tasks += 1
+                return
+            else:
+                peer = self._put_locked(item)
             if peer is _BLOCK:
                 if not block or timeout == 0:
                     raise Full
@@ -202,7 +223,14 @@ class Queue:
         guard = self._guard
         guard.acquire()
         try:
-            got = self._get_locked()
+            if self._putters or not self._plain:
+                got = self._get_locked()
+            elif self.queue:
+                return self.queue.popleft()
+            elif self.is_shutdown:
+                raise ShutDown("the queue was shut down and is empty")
+            else:
+                got = _BLOCK
             if got is _BLOCK:
                 if not block or timeout == 0:
                     raise Empty
