@@ -298,3 +298,38 @@ def test_psycopg2_with_its_select_wait_callback(tmp_path, pg_dsn) -> None:
     # Serially: 10 s of sleeps plus 50 connection setups.
     assert r["elapsed"] < 3.0, r
     assert r["os_threads"] == 1
+
+
+def test_psycopg_pool_shares_ten_connections_among_a_hundred_threads(tmp_path, pg_dsn) -> None:
+    # psycopg_pool runs its own background threads (fibers here) to open,
+    # check and return connections, with Condition-based waiting for clients.
+    _servers.require_module("psycopg_pool", "psycopg-pool>=3.2")
+    r = run_patched(
+        PRELUDE
+        + """
+import psycopg_pool
+from concurrent.futures import ThreadPoolExecutor
+pool = psycopg_pool.ConnectionPool(DSN, min_size=10, max_size=10, open=True, kwargs={"autocommit": True})
+pool.wait(timeout=20)
+def job(i):
+    NATIVES.add(threading.get_native_id())
+    with pool.connection() as conn:
+        return conn.execute("SELECT pg_sleep(0.1), %s::int, pg_backend_pid()", (i,)).fetchone()[1:]
+t0 = time.monotonic()
+with ThreadPoolExecutor(max_workers=100) as ex:
+    out = list(ex.map(job, range(100)))
+elapsed = time.monotonic() - t0
+stats = pool.get_stats()
+pool.close()
+print(json.dumps({"values": [v for v, _ in out], "backends": len({pid for _, pid in out}), "elapsed": elapsed,
+                  "queued": stats.get("requests_queued"), "closed": pool.closed, **info()}))
+""",
+        tmp_path,
+        env=_env(pg_dsn, "binary"),
+    ).check()
+    assert r["values"] == list(range(100))
+    assert r["backends"] == 10 and r["queued"] == 90 and r["closed"]
+    # Ten rounds of ten 0.1 s queries: at least 1 s with the pool's limit
+    # honoured, 10 s if the queries ran one at a time.
+    assert 0.95 <= r["elapsed"] < 3.0, r
+    assert r["os_threads"] == 1
