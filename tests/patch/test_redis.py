@@ -62,6 +62,17 @@ try:
 except redis.ResponseError as exc:
     wrong_type = str(exc).split()[0]
 
+# socket_timeout works through the green socket: a BLPOP longer than it times out.
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+impatient = redis.Redis(host="127.0.0.1", port=PORT, db=1, socket_timeout=0.2, retry=Retry(NoBackoff(), 0))
+t0 = time.monotonic()
+try:
+    impatient.blpop(["never"], timeout=5); socket_timeout_after = None
+except redis.TimeoutError:
+    socket_timeout_after = time.monotonic() - t0
+impatient.close()
+
 # Pub/sub: a subscriber thread blocks in listen() while this thread publishes.
 received, subscribed, done = [], threading.Event(), threading.Event()
 def subscriber():
@@ -87,7 +98,8 @@ r.publish("news", "stop")
 t.join(10)
 print(json.dumps({"got": got, "incr": incr, "piped": piped, "watch_aborted": watch_aborted,
                   "final_a": r.get("a"), "wrong_type": wrong_type, "received": received,
-                  "listeners": listeners, "round_trips": round_trips, "done": done.is_set(),
+                  "socket_timeout_after": socket_timeout_after, "listeners": listeners,
+                  "round_trips": round_trips, "done": done.is_set(),
                   "os_threads": len(NATIVES)}))
 """,
         tmp_path,
@@ -97,6 +109,7 @@ print(json.dumps({"got": got, "incr": incr, "piped": piped, "watch_aborted": wat
     assert r["piped"] == [True, 42, 2, ["y", "x"]]
     assert r["watch_aborted"] and r["final_a"] == "0"
     assert r["wrong_type"] == "WRONGTYPE"
+    assert 0.2 <= r["socket_timeout_after"] < 2.0, r  # not the 5 s of the BLPOP
     assert r["received"] == [f"m{i}" for i in range(20)]
     assert r["listeners"] == [1] * 20  # the subscriber was subscribed for every publish
     assert r["round_trips"] == 50 and r["done"]
