@@ -209,6 +209,45 @@ def test_serve_logs_bugs_as_errors_and_peer_resets_at_debug(run, caplog) -> None
     assert len(resets) == 1 and "reset" in resets[0].getMessage().lower()
 
 
+def test_drained_stream_waits_for_readiness_before_receiving(run, monkeypatch) -> None:
+    """After a short read the next recv() parks first: no failed recv() per message, nothing lost."""
+    import zio.net.stream as stream_mod
+    from zio.testing import wait_all_tasks_blocked
+
+    calls = []
+    real_recv = stream_mod._c_recv
+
+    def counting_recv(sock, n):
+        calls.append(n)
+        return real_recv(sock, n)
+
+    monkeypatch.setattr(stream_mod, "_c_recv", counting_recv)
+
+    def main():
+        with net.listen_tcp("127.0.0.1", 0) as listener:
+            client = net.connect_tcp("127.0.0.1", listener.port)
+            server = listener.accept()
+            with client, server:
+                client.sendall(b"ping")
+                assert server.recv(2) == b"pi"  # a full read (2 of 2): not drained
+                assert server.recv() == b"ng"  # short read: drained
+                calls.clear()
+                # A cancelled wait on the drained stream consumed nothing.
+                with zio.move_on_after(0.01) as scope:
+                    server.recv()
+                assert scope.cancelled_caught and calls == []
+                with zio.Group() as g:
+                    reader = g.spawn(server.recv)
+                    wait_all_tasks_blocked()
+                    assert calls == []  # parked without trying the syscall
+                    client.sendall(b"pong")
+                assert reader.result() == b"pong" and calls == [stream_mod.DEFAULT_RECV_SIZE]
+                client.send_eof()
+                assert server.recv() == b""
+
+    run(main)
+
+
 def test_peer_reset_raises(run) -> None:
     def main():
         with net.listen_tcp("127.0.0.1", 0) as listener:

@@ -34,7 +34,7 @@ class Stream:
     close it.  Timeouts: wrap calls in ``zio.fail_after`` / ``move_on_after``.
     """
 
-    __slots__ = ("_sock", "_fd", "_buf", "_closed", "__weakref__")
+    __slots__ = ("_sock", "_fd", "_buf", "_closed", "_drained", "__weakref__")
 
     def __init__(self, sock: _std.socket) -> None:
         if not isinstance(sock, _gsocket.socket):
@@ -44,6 +44,8 @@ class Stream:
         self._fd = sock.fileno()
         self._buf = bytearray()
         self._closed = False
+        # Whether the last receive emptied the socket (see _fill).
+        self._drained = False
 
     # -- info ---------------------------------------------------------------------------
     @property
@@ -67,30 +69,47 @@ class Stream:
 
     # -- receiving -----------------------------------------------------------------------
     def _fill(self, max_bytes: int = DEFAULT_RECV_SIZE) -> bytes:
-        """One receive from the socket, parking until data or EOF."""
+        """One receive from the socket, parking until data or EOF.
+
+        When the previous receive drained the socket (it returned less than
+        asked for), this one waits for readiness *before* trying: on
+        request/response traffic the peer is still waiting for our answer, so
+        the receive would fail with EAGAIN, costing a syscall and a
+        BlockingIOError per message.  The fd stays armed between waits (no
+        ``epoll_ctl``), and data that did arrive meanwhile is reported by the
+        next (level-triggered) poll at once.  Otherwise it tries first.
+        """
         if self._closed:
             raise closed_error("stream")
         sock = self._sock
+        if self._drained:
+            wait_fd(self._fd, READ, keep_armed=True)
         while True:
             try:
-                return _c_recv(sock, max_bytes)
+                data = _c_recv(sock, max_bytes)
             except BlockingIOError:
                 wait_fd(self._fd, READ, keep_armed=True)
+                continue
             except OSError as err:
                 if err.errno == errno.EBADF and self._closed:
                     raise closed_error("stream") from None
                 raise
+            self._drained = len(data) < max_bytes
+            return data
 
     def recv(self, max_bytes: int = DEFAULT_RECV_SIZE) -> bytes:
         """Up to ``max_bytes`` bytes: whatever has arrived, waiting for at least one; ``b""`` at end of stream."""
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
-        raise_if_cancelled()
         buf = self._buf
         if buf:
+            raise_if_cancelled()
             data = bytes(buf[:max_bytes])
             del buf[:max_bytes]
             return data
+        if not self._drained:
+            # A drained stream parks first, and parking is the checkpoint.
+            raise_if_cancelled()
         return self._fill(max_bytes)
 
     def read_exactly(self, n: int) -> bytes:
