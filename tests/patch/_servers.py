@@ -77,12 +77,14 @@ def _log_tail(path: Path, lines: int = 30) -> str:
 
 def redis_binary() -> str:
     """The redis-server executable (``ZIO_TEST_REDIS_SERVER`` overrides); fails the test if absent."""
-    path = os.environ.get("ZIO_TEST_REDIS_SERVER") or shutil.which("redis-server")
-    if not path and os.access("/usr/bin/redis-server", os.X_OK):
-        path = "/usr/bin/redis-server"
-    if not path:
-        _missing("redis-server", "install it, e.g. `apt-get install redis-server`")
-    return path
+    override = os.environ.get("ZIO_TEST_REDIS_SERVER")
+    candidates = [override] if override else [shutil.which("redis-server"), "/usr/bin/redis-server"]
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    where = f"ZIO_TEST_REDIS_SERVER={override!r} is not an executable; " if override else ""
+    _missing("redis-server", f"{where}install it, e.g. `apt-get install redis-server`")
+    raise AssertionError("unreachable")
 
 
 def _redis_ping(port: int) -> bool:
@@ -132,17 +134,20 @@ def postgres_bindir() -> Path:
     in /usr/lib/postgresql/<major>/bin, off PATH; the newest major wins.
     """
     override = os.environ.get("ZIO_TEST_PG_BINDIR")
-    candidates = [override] if override else []
-    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
-    found.sort(key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0, reverse=True)
-    candidates += [str(Path(p).parent) for p in found]
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(str(Path(initdb).parent))
+    if override:
+        candidates = [override]
+    else:
+        found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        found.sort(key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0, reverse=True)
+        candidates = [str(Path(p).parent) for p in found]
+        initdb = shutil.which("initdb")
+        if initdb:
+            candidates.append(str(Path(initdb).parent))
     for c in candidates:
         if (Path(c) / "initdb").is_file() and (Path(c) / "postgres").is_file():
             return Path(c)
-    _missing("PostgreSQL server (initdb, postgres)", "install it, e.g. `apt-get install postgresql`")
+    where = f"ZIO_TEST_PG_BINDIR={override!r} has no initdb and postgres; " if override else ""
+    _missing("PostgreSQL server (initdb, postgres)", f"{where}install it, e.g. `apt-get install postgresql`")
     raise AssertionError("unreachable")
 
 
