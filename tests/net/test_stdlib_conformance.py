@@ -194,3 +194,29 @@ def test_module_functions_make_green_sockets(run) -> None:
             x.close()
 
     run(main)
+
+
+def test_os_write_to_a_read_end_fails_at_once(run) -> None:
+    """test_signal.WakeupSignalTests.test_wakeup_write_error probes ``os.write(read_end)``: EBADF, no wait."""
+    import errno
+    import os
+
+    import zio
+    import zio.green.os as gos
+
+    def main():
+        r, w = os.pipe()
+        try:
+            with zio.fail_after(5):
+                with pytest.raises(OSError) as info:
+                    gos.write(r, b"x")
+                assert info.value.errno == errno.EBADF
+                with pytest.raises(OSError) as info:
+                    gos.read(w, 1)
+                assert info.value.errno == errno.EBADF
+                assert gos.write(w, b"y") == 1
+                assert gos.read(r, 1) == b"y"
+        finally:
+            os.close(r), os.close(w)
+
+    run(main)

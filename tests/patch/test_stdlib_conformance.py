@@ -105,7 +105,8 @@ def test_popen_binary_bufsize_one_warns_and_bad_args_are_quiet(tmp_path) -> None
 
 
 def test_signal_functions_module_and_raise_signal_runs_the_handler(tmp_path) -> None:
-    """test_signal GenericTests.test_functions_module_attr and RaiseSignalTest.test_handler."""
+    """test_signal GenericTests.test_functions_module_attr and RaiseSignalTest.test_handler
+    (the handler runs before raise_signal returns, once)."""
     result = run_patched(
         """
         import json, signal
@@ -116,7 +117,7 @@ def test_signal_functions_module_and_raise_signal_runs_the_handler(tmp_path) -> 
         import time
         time.sleep(0.05)  # the loop reads the wakeup byte: the handler must not run twice
         signal.signal(signal.SIGUSR1, old)
-        modules = {n: getattr(signal, n).__module__ for n in ("signal", "getsignal", "pause", "raise_signal")}
+        modules = {n: getattr(signal, n).__module__ for n in ("signal", "getsignal", "pause")}
         print(json.dumps({"sync": synchronous, "after": calls, "modules": modules}))
         """,
         tmp_path,
@@ -125,3 +126,36 @@ def test_signal_functions_module_and_raise_signal_runs_the_handler(tmp_path) -> 
     assert result["sync"] == [usr1] and usr1 is not None
     assert result["after"] == [usr1]
     assert set(result["modules"].values()) == {"signal"}
+
+
+def test_signal_handler_interrupts_a_busy_main_task(tmp_path) -> None:
+    """test_signal ItimerTest (virtual/prof timers in CPU loops), and alarm-based timeouts of CPU-bound code."""
+    result = run_patched(
+        """
+        import json, signal, time
+        hits = []
+        signal.signal(signal.SIGALRM, lambda s, f: hits.append(f is not None))
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        deadline = time.monotonic() + 10
+        while not hits and time.monotonic() < deadline:
+            pass  # no blocking call: only a handler run in the main task can end this loop
+
+        class Expired(Exception):
+            pass
+
+        def expire(signum, frame):
+            raise Expired()
+
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        interrupted = False
+        try:
+            while time.monotonic() < deadline:
+                pass
+        except Expired:
+            interrupted = True
+        print(json.dumps({"hits": hits, "interrupted": interrupted}))
+        """,
+        tmp_path,
+    ).check()
+    assert result == {"hits": [True], "interrupted": True}

@@ -29,7 +29,18 @@ def _patch(mode: str) -> None:
         raise SystemExit(f"unknown mode {mode!r}")
 
 
+def _normalize_signals() -> None:
+    # A runner started in the background of a non-interactive shell passes
+    # SIGINT down ignored, and Python then installs no KeyboardInterrupt
+    # handler: the tests expect the interpreter's usual one.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 if __name__ == "__main__":
+    _normalize_signals()
     # Patch first, before the imports below create any lock, socket or thread.
     _patch(sys.argv[1])
 

@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import fcntl as _fcntl
 import os as _os
 import select as _select_mod
 import stat as _stat
@@ -135,7 +136,7 @@ def _should_wait(fd: int, events: int) -> bool:
     if not _can_park():
         return False
     try:
-        if _stat.S_IFMT(_os.fstat(fd).st_mode) not in _WAITABLE or not _os.get_blocking(fd):
+        if _stat.S_IFMT(_os.fstat(fd).st_mode) not in _WAITABLE or not _blocking_and_open_for(fd, events):
             return False
         p = _poll_cls()
         p.register(fd, events)
@@ -174,6 +175,21 @@ def write(fd: int, data: Any, /) -> int:
                 return total
             raise
     return total
+
+
+def _blocking_and_open_for(fd: int, events: int) -> bool:
+    """Whether ``fd`` is in blocking mode and open for the direction of ``events``.
+
+    A write to a read-only fd (or a read of a write-only one) fails at once
+    with EBADF; waiting for readiness first would wait forever.
+    """
+    flags = _fcntl.fcntl(fd, _fcntl.F_GETFL)
+    if flags & _os.O_NONBLOCK:
+        return False
+    mode = flags & _os.O_ACCMODE
+    if events & _select_mod.POLLOUT:
+        return mode != _os.O_RDONLY
+    return mode != _os.O_WRONLY
 
 
 def _is_waitable_blocking(fd: int) -> bool:

@@ -1,20 +1,22 @@
-"""Cooperative ``signal``: Python handlers run in a fiber, signals are never lost.
+"""Cooperative ``signal``: handlers run in the main task or in a fiber, signals are never lost.
 
 CPython runs a Python signal handler in the main thread between two
-bytecodes of whatever is running there -- under zio that may be the hub in
-the middle of its poll, where a handler that blocks (takes a lock, logs,
-sleeps) cannot park, and one that raises would tear the event loop down.
-Here :func:`signal` installs the handler through the event loop instead
-(``Loop.add_signal_handler``: a C-level handler writes the signal number to
-a wakeup pipe, so a signal that arrives while the loop sleeps or is busy
-is delivered on its next iteration, never dropped).  Each delivery runs the
-handler in a new fiber as ``handler(signum, None)``.  If the handler raises,
-the exception is thrown into the main task at its blocking point, as
-CPython would raise it in the main thread (``signal.alarm`` timeouts keep
-working).  :func:`pause` parks the calling fiber until a handler has run.
-Like CPython, signals of one number that arrive before their handler got to
-run are coalesced into one call.  :func:`raise_signal` from the main task
-runs the handler before it returns, as CPython does.
+bytecodes of whatever is running there.  Under zio that may be the main
+task's own code -- then the handler runs right there, exactly as in CPython
+(a busy loop gets its ``SIGALRM``, ``raise_signal`` and ``os.kill(getpid())``
+run the handler before they return, an exception is raised at that point).
+But it may also be the hub in the middle of its poll, another fiber, or
+zio's own code in the middle of an operation, where a handler that blocks
+cannot park and one that raises would tear the event loop down (the same
+rule as zio's own SIGINT handler, :mod:`zio._core.ki`): then the
+delivery is handed to the loop (``call_soon_threadsafe``) and runs in a new
+fiber as ``handler(signum, None)``; if it raises, the exception is thrown
+into the main task at its blocking point, as CPython would raise it in the
+main thread (``signal.alarm`` timeouts keep working).  The loop's signal
+wakeup fd (``Loop.add_signal_handler``) stays armed so a signal that hits
+another thread still wakes the hub.  :func:`pause` parks the calling fiber
+until a handler has run.  Like CPython, deliveries of one signal that
+arrive before its handler got to run are coalesced into one call.
 
 ``SIG_DFL``, ``SIG_IGN``, ``signal.default_int_handler`` and zio's own
 handlers are installed natively, and calls from zio's own modules always
@@ -27,7 +29,10 @@ import signal as _std
 import sys
 from typing import Any, Callable
 
+from greenlet import getcurrent
+
 from .._core import _state
+from .._core.ki import _protected
 from ..loop import WrongThreadError
 from . import os as _gos
 
@@ -40,20 +45,17 @@ del _name
 __all__ = [n for n in dir(_std) if not n.startswith("_")]
 
 #: The names of ``signal`` this module replaces (zio.patch and its tests read it).
-__implements__ = ["signal", "getsignal", "pause", "raise_signal"]
+__implements__ = ["signal", "getsignal", "pause"]
 
 _orig_signal = _std.signal
 _orig_getsignal = _std.getsignal
 _orig_pause = _std.pause
-_orig_raise_signal = _std.raise_signal
 
 #: signum -> (user handler, hub whose loop delivers it)
 _handlers: dict[int, tuple[Callable[..., Any], Any]] = {}
 _pause_waiters: list[tuple[Any, Any]] = []
-#: signals whose handler fiber is spawned but has not started yet (CPython's "tripped" flag)
+#: signals whose handler fiber is due but has not started yet (CPython's "tripped" flag)
 _queued: set[int] = set()
-#: deliveries already handled synchronously by raise_signal, to skip when their wakeup byte is read
-_consumed: dict[int, int] = {}
 
 
 def _from_zio(depth: int = 2) -> bool:
@@ -95,28 +97,60 @@ def signal(signalnum: int, handler: Any) -> Any:
     hub = _state.get_hub()
     try:
         _forget(signalnum)
-        hub.loop.add_signal_handler(signalnum, _dispatch, hub, signalnum)
+        _install(hub, signalnum)
     except WrongThreadError as exc:
         raise ValueError(f"signal only works in main thread of the main interpreter ({exc})") from None
     _handlers[signalnum] = (handler, hub)
     return previous
 
 
+def _install(hub: Any, signalnum: int) -> None:
+    # The loop arms its wakeup fd for the signal (and restores the previous
+    # handler on removal); the Python-level handler is ours.
+    hub.loop.add_signal_handler(signalnum, _loop_woken)
+    _orig_signal(signalnum, _on_signal)
+
+
+def _loop_woken() -> None:
+    """The loop read a wakeup byte: delivery itself happens in :func:`_on_signal`."""
+
+
 def _forget(signalnum: int) -> None:
-    _consumed.pop(signalnum, None)
     entry = _handlers.pop(signalnum, None)
     if entry is not None and not entry[1].closed:
         entry[1].loop.remove_signal_handler(signalnum)
 
 
-def _dispatch(hub: Any, signalnum: int) -> None:
-    """Loop callback: run the user's handler in a fresh fiber (one pending run per signal)."""
-    if _consumed.get(signalnum):
-        _consumed[signalnum] -= 1
+def _on_signal(signalnum: int, frame: Any) -> None:
+    """The Python-level handler: CPython calls it between two bytecodes of the main thread."""
+    entry = _handlers.get(signalnum)
+    if entry is None:
         return
-    if signalnum in _handlers and signalnum not in _queued:
+    hub = entry[1]
+    if hub.closed:
+        return
+    g = getcurrent()
+    task = getattr(g, "_zio_task", None)
+    if task is None and g is hub.root_task.glet:
+        task = hub.root_task
+    if task is not None and task is hub.main_task and task._hub is hub and not _protected(frame):
+        # The main task is running its own code: run the handler here, as CPython does.
+        try:
+            entry[0](signalnum, frame)
+        finally:
+            _wake_pausers(hub)
+        return
+    if signalnum not in _queued:
         _queued.add(signalnum)
+        hub.loop.call_soon_threadsafe(_dispatch, hub, signalnum)
+
+
+def _dispatch(hub: Any, signalnum: int) -> None:
+    """Loop callback: run the user's handler in a fresh fiber."""
+    if signalnum in _handlers:
         hub.spawn(_run_handler, (hub, signalnum), name=f"signal-handler:{signalnum}")
+    else:
+        _queued.discard(signalnum)
 
 
 def _run_handler(hub: Any, signalnum: int) -> None:
@@ -157,39 +191,21 @@ def pause() -> None:
     hub.park(abort, "signal.pause()")
 
 
-def raise_signal(signalnum: int) -> None:
-    """Send ``signalnum`` to this process; from the main task, its fiber-run handler runs before returning."""
-    entry = _handlers.get(signalnum)
-    _orig_raise_signal(signalnum)
-    if entry is None or _from_zio():
-        return
-    hub = _state.peek_hub()
-    if hub is None or entry[1] is not hub or hub.current_task() is not hub.main_task:
-        return  # another thread's or fiber's raise: delivered through the loop, as CPython defers it
-    # The wakeup byte of this delivery is still to be read: skip it then.
-    _consumed[signalnum] = _consumed.get(signalnum, 0) + 1
-    try:
-        entry[0](signalnum, None)
-    finally:
-        _wake_pausers(hub)
-
-
 def _reinstall_after_fork() -> None:
     """In a forked child: move fiber-run handlers to the child's fresh hub."""
     old = dict(_handlers)
     _handlers.clear()
     _queued.clear()
-    _consumed.clear()
     if not old:
         return
     hub = _state.get_hub()
     for signalnum, (handler, _old_hub) in old.items():
-        hub.loop.add_signal_handler(signalnum, _dispatch, hub, signalnum)
+        _install(hub, signalnum)
         _handlers[signalnum] = (handler, hub)
 
 
 _gos.register_after_fork(_reinstall_after_fork)
 
-for _fn in (signal, getsignal, pause, raise_signal):
+for _fn in (signal, getsignal, pause):
     _fn.__module__ = "signal"  # as the functions they replace (the stdlib's own tests check it)
 del _fn
