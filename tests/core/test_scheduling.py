@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 
 import zio
 from zio._core._state import get_hub
@@ -76,3 +77,35 @@ def test_a_new_task_handed_back_to_the_hub_keeps_its_place(run):
 
     run(main)
     assert order == ["new0", "resumed", "new1", "new2", "new3"]
+
+
+def test_a_parked_task_does_not_keep_the_task_it_handed_over_to(run):
+    """A task that parks forever must not pin the next task (and its unretrieved error).
+
+    Regression: the direct switch used to start the next task on the parking
+    task's stack, where the call stayed, holding the new task, until the
+    parking task resumed.
+    """
+
+    def main() -> None:
+        # Warm the worker pool (four workers busy at once, then idle), so the
+        # tasks below can start on pooled workers.
+        go = zio.Event()
+        warm = [zio.spawn(go.wait) for _ in range(4)]
+        zio.sleep(0)
+        go.set()
+        for t in warm:
+            t.join()
+        assert len(get_hub()._idle_workers) >= 2
+        forever = zio.Event()
+        zio.spawn(forever.wait)
+        child = zio.spawn(lambda: None)
+        ref = weakref.ref(child)
+        del child
+        # The sleeper runs first, parks forever and hands over to the child.
+        zio.sleep(0)
+        zio.sleep(0)
+        assert ref() is None
+        forever.set()
+
+    run(main)

@@ -37,6 +37,7 @@ _BUSY_POLL_INTERVAL = 0.0005
 _SWITCH_BUDGET = 64
 
 
+
 class Hub:
     """The scheduler of one OS thread (see the module docstring)."""
 
@@ -174,7 +175,7 @@ class Hub:
         # Switch straight to the next runnable task when there is one: half the
         # greenlet switches of going through the hub.  The budget hands control
         # back to the hub regularly so I/O and timers are polled.  (A task that
-        # has never run sends the switch on to the hub: see Task._start.)
+        # has never run may send the switch on to the hub: see task._Starter.)
         runnable = self.runnable
         if runnable and self._budget:
             self._budget -= 1

@@ -97,6 +97,48 @@ def _worker_main() -> None:
         hub.greenlet.switch()
 
 
+class _Starter:
+    """A new task's ``switch`` until it runs: puts it on a worker greenlet and switches there.
+
+    The hub calls it from its own stack; park() and checkpoint() call it from
+    the stack of the task that hands over.  That call stays on the handing
+    task's stack until it resumes (forever, for a task that parks forever),
+    so it must not hold the new task: it forgets it before switching.
+    """
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: "Task") -> None:
+        self.task: Task | None = task
+
+    def __call__(self) -> None:
+        task = self.task
+        self.task = None
+        hub = task._hub  # type: ignore[union-attr]
+        idle = hub._idle_workers
+        if idle:
+            worker = idle.pop()
+        elif getcurrent() is hub.greenlet:
+            worker = _Worker(_worker_main, hub.greenlet)
+        else:
+            # No pooled worker, and a new greenlet must not be started from
+            # a task's stack: greenlet gives it the recursion depth of
+            # whoever first switches into it, so workers started from deep
+            # task stacks would inherit ever-growing depths (a chain of them
+            # ends in RecursionError, seen with ~200 socketserver handlers).
+            # Back to the front of the queue; the hub's stack is shallow.
+            task.switch = _Starter(task)  # type: ignore[union-attr]
+            hub.runnable.appendleft(task)
+            del task
+            hub._switch_to_hub()
+            return
+        worker._zio_task = task
+        task._glet = worker  # type: ignore[union-attr]
+        task.switch = switch = worker.switch  # type: ignore[union-attr]
+        del task
+        switch()
+
+
 class Task(_TaskState):
     """A fiber started by :func:`zio.spawn` or :meth:`zio.Group.spawn`.
 
@@ -161,36 +203,13 @@ class Task(_TaskState):
         self._context = contextvars.copy_context()
         # The scheduler calls task.switch(); until the task has a worker that
         # starts it, afterwards it is the worker's own switch.
-        self.switch = self._start
+        self.switch: Any = _Starter(self)
 
     def _default_name(self) -> str:
         fn = self._fn
         if fn is None:
             return f"Task-{self.id}"
         return f"{getattr(fn, '__qualname__', type(fn).__name__)}-{self.id}"
-
-    def _start(self) -> None:
-        hub = self._hub
-        idle = hub._idle_workers
-        if idle:
-            worker = idle.pop()
-        elif getcurrent() is hub.greenlet:
-            worker = _Worker(_worker_main, hub.greenlet)
-        else:
-            # A task switching straight to us (Hub.park/checkpoint) would run
-            # a brand-new greenlet from its own stack, and greenlet gives a
-            # new greenlet the C recursion depth of whoever first switches
-            # into it: workers created from deep task stacks would inherit
-            # ever-growing depths (a chain of them ends in RecursionError,
-            # seen with ~200 socketserver handlers).  Go back to the front of
-            # the queue and let the hub, whose stack is shallow, start us.
-            hub.runnable.appendleft(self)
-            hub.greenlet.switch()
-            return
-        worker._zio_task = self
-        self._glet = worker
-        self.switch = worker.switch
-        worker.switch()
 
     def _run_body(self) -> None:
         self._status = RUNNING
@@ -329,6 +348,7 @@ class RootTask(_TaskState):
         "_joiners",
         "locals",
         "glet",
+        "_glet",
         "switch",
         "throw",
         "__weakref__",
@@ -337,6 +357,7 @@ class RootTask(_TaskState):
     def __init__(self, hub: Any, glet: greenlet, name: str | None = None) -> None:
         self._init_state(hub, name or f"root:{threading.current_thread().name}")
         self.glet = glet
+        self._glet = glet  # like a started Task's worker: the hub may switch straight to it
         self.switch = glet.switch
         self.throw = glet.throw
         glet._zio_task = self
