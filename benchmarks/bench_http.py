@@ -1,0 +1,213 @@
+"""HTTP/1.1 keep-alive benchmark: the stdlib http.server, unpatched vs gevent.monkey vs zio.patch.
+
+Usage::
+
+    python benchmarks/bench_http.py [--repeats 5] [--seconds 3] [--conns 50]
+
+One server program, a hello-world ``http.server.ThreadingHTTPServer`` with
+``protocol_version = "HTTP/1.1"`` (keep-alive) and TCP_NODELAY on every
+accepted socket, run three ways, each in a fresh process per measurement:
+
+* ``threads``  unpatched: one real OS thread per connection
+* ``gevent``   after ``gevent.monkey.patch_all()``
+* ``zio``      after ``zio.patch.all()``: every thread a fiber
+
+TCP_NODELAY matters: http.server writes the headers and the body with two
+``send`` calls, and without it every keep-alive response after the first
+waits for the client's delayed ACK (~40 ms on Linux), whatever the library.
+
+The load comes from ``wrk`` (``apt-get install wrk``) in its own process,
+one thread, N connections; a 1 s warm-up run precedes each measured run.
+Runs are interleaved (every server once per round).  The tables show
+medians of req/s, p99 latency and server CPU time per request (user+system
+from /proc: the most robust number on a busy machine), and the ratios of
+zio to gevent and to plain threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PRELUDES = {
+    "threads": "",
+    "gevent": "from gevent import monkey; monkey.patch_all()",
+    "zio": "import zio.patch; zio.patch.all()",
+}
+
+SERVER = """
+{prelude}
+import socket
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BODY = b"Hello, world!\\n"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        # Headers and body go out in two writes: without this, each response
+        # would wait for the client's delayed ACK.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, format, *args):
+        pass
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 4096
+
+
+server = Server(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+PAIRS = [("zio", "gevent"), ("zio", "threads"), ("gevent", "threads")]
+
+_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests, req/s, p50/p99 latency (us) and error counts from ``wrk --latency`` output."""
+    metrics: dict[str, float] = {}
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        metrics["requests"] = float(m.group(1))
+    m = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    if m:
+        metrics["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50_us"), ("99", "p99_us")):
+        m = re.search(rf"^\s*{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            metrics[key] = float(m.group(1)) * _UNITS[m.group(2)]
+    errors = 0.0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(float(g) for g in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors += float(m.group(1))
+    metrics["errors"] = errors
+    missing = {"requests", "rps", "p99_us"} - metrics.keys()
+    if missing:
+        raise RuntimeError(f"could not parse {sorted(missing)} from wrk output:\n{out}")
+    return metrics
+
+
+def run_once(wrk: str, server: str, conns: int, seconds: float) -> dict[str, float]:
+    """Start ``server`` fresh, warm it up, measure it with wrk, return its metrics."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    code = SERVER.format(prelude=PRELUDES[server])
+    # stderr goes to a file, not a pipe: socketserver prints a traceback for
+    # every connection wrk resets at the end of a run, and a full pipe would
+    # block the server (the whole process, under gevent).
+    errlog = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            proc.wait(5)
+            errlog.seek(0)
+            raise RuntimeError(f"{server} did not start: {line!r} {errlog.read()}")
+        url = f"http://127.0.0.1:{line.strip()}/"
+        base = [wrk, "-t1", f"-c{conns}", "--latency", "--timeout", "10s"]
+        subprocess.run([*base, "-d1s", url], capture_output=True, check=True, timeout=60)
+        cpu_start = _cpu_seconds(proc.pid)
+        result = subprocess.run(
+            [*base, f"-d{seconds:g}s", url], capture_output=True, text=True, check=True, timeout=seconds + 60
+        )
+        cpu_end = _cpu_seconds(proc.pid)
+        metrics = parse_wrk(result.stdout)
+        metrics["cpu_us"] = (cpu_end - cpu_start) * 1e6 / metrics["requests"]
+        if metrics["errors"]:
+            raise RuntimeError(f"{server}: {metrics['errors']:.0f} errors\n{result.stdout}")
+        return metrics
+    finally:
+        proc.kill()
+        proc.communicate()
+        errlog.close()
+
+
+def main() -> None:
+    """Run the matrix and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--conns", default="50")
+    parser.add_argument("--servers", default=",".join(PRELUDES))
+    args = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("bench_http needs wrk (apt-get install wrk)")
+    conn_counts = [int(c) for c in args.conns.split(",")]
+    servers = args.servers.split(",")
+    samples: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for round_no in range(args.repeats):
+        for conns in conn_counts:
+            for server in servers:
+                m = run_once(wrk, server, conns, args.seconds)
+                samples.setdefault((server, conns), []).append(m)
+                print(
+                    f"round {round_no + 1} {server:8s} conns={conns:<5d} {m['rps']:>9,.0f} req/s  "
+                    f"p99 {m['p99_us'] / 1000:7.2f} ms  cpu {m['cpu_us']:6.1f} us/req",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(0.2)
+    med = {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
+    print(
+        f"\nhttp.server HTTP/1.1 keep-alive hello world (TCP_NODELAY), wrk -t1, median of {args.repeats} "
+        f"fresh-process runs, {args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
+    )
+    print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
+    print("|---:|---|---:|---:|---:|")
+    for conns in conn_counts:
+        for server in servers:
+            m = med.get((server, conns))
+            if m:
+                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
+    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
+    print("|---:|---|---:|---:|---:|")
+    for conns in conn_counts:
+        for ours, theirs in PAIRS:
+            a, b = med.get((ours, conns)), med.get((theirs, conns))
+            if a and b:
+                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
+                print(
+                    f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
+                    f"{a['cpu_us'] / b['cpu_us']:.2f} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
