@@ -98,14 +98,19 @@ def build_load_generator() -> str:
 def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int) -> dict[str, float]:
     """Start ``server`` fresh, drive it with the load generator, return its metrics."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # stderr goes to a file, not a pipe: socketserver prints a traceback per
+    # connection reset, and a full pipe would block the server.
+    errlog = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
-        [sys.executable, *SERVERS[server]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+        [sys.executable, *SERVERS[server]], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.strip().isdigit():
-            raise RuntimeError(f"{server} did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+            proc.wait(5)
+            errlog.seek(0)
+            raise RuntimeError(f"{server} did not start: {line!r} {errlog.read()}")
         port = line.strip()
         warmup = 1.0
         gen = subprocess.Popen(
@@ -131,6 +136,7 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
     finally:
         proc.kill()
         proc.communicate()
+        errlog.close()
 
 
 def main() -> None:
