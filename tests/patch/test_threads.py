@@ -329,3 +329,31 @@ def test_joining_a_real_thread_lets_fibers_run(tmp_path) -> None:
     ).check()
     assert r["set"] and not r["alive"]
     assert r["elapsed"] < 3
+
+
+def test_a_fiber_polling_a_queue_in_a_loop_lets_the_producer_run(tmp_path) -> None:
+    # get(False) never blocks, so without periodic yields in the lock the spinning
+    # main fiber would starve the producer forever (CPython 3.13's test_queue
+    # shutdown tests poll like this).
+    r = run_patched(
+        """
+        import json, queue, threading, time
+        q = queue.Queue()
+        def producer():
+            time.sleep(0.05)
+            q.put("item")
+        threading.Thread(target=producer).start()
+        t0 = time.monotonic()
+        while True:
+            try:
+                item = q.get(False)
+                break
+            except queue.Empty:
+                pass
+        print(json.dumps({"item": item, "elapsed": time.monotonic() - t0}))
+        """,
+        tmp_path,
+        timeout=30,
+    ).check()
+    assert r["item"] == "item"
+    assert r["elapsed"] < 2.0

@@ -15,12 +15,14 @@ keeps it (its cancel is delivered at its next blocking call).
 from __future__ import annotations
 
 import math
+import sys
 from collections import deque
 from typing import Any
 
 from greenlet import getcurrent
 
 from .._core import _state
+from .._core.ki import _task_base_code
 from . import _originals
 
 __all__ = ["LockType", "RLock", "allocate_lock", "get_ident"]
@@ -101,12 +103,44 @@ def _unpark_if_parked(hub: Any, task: Any, value: Any) -> None:
         hub.unpark(task, value)
 
 
+# Every _FAIR_EVERY-th blocking acquire (of any green lock, in any thread) first
+# lets other runnable fibers run, even when the lock is free.  A fiber that
+# polls a queue in a loop (``while True: q.get(False)`` until ShutDown or
+# until an item arrives) never blocks, so without this the fibers it waits
+# for would never run and the loop would spin forever; real threads get the
+# same fairness from the GIL's switch interval.  Cheap: a counter bump.
+_FAIR_EVERY = 2000
+_blocking_acquires = 0
+_INTERNAL_PREFIXES = ("zio._core", "zio.loop", "zio.sync")
+
+
+def _let_others_run() -> None:
+    """Yield to other fibers if the caller is a fiber in user code (else do nothing)."""
+    hub = _state.peek_hub()
+    if hub is None or hub.closed or getcurrent() is hub.greenlet:
+        return  # no fibers here, or an event-loop callback (it cannot switch)
+    # Never switch away from inside zio's scheduler, e.g. a __del__ that takes a
+    # lock while the hub is half-way through an update.
+    base = _task_base_code()  # where a fiber's stack begins (zio._core's own frame)
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code is not base:
+        if frame.f_globals.get("__name__", "").startswith(_INTERNAL_PREFIXES):
+            return
+        frame = frame.f_back
+    # Through the hub rather than straight to the next fiber: the hub also
+    # polls for I/O and timers, which is what a spinning fiber often waits for.
+    hub._budget = 0
+    hub.checkpoint()
+
+
 class LockType:
     """A non-reentrant lock whose blocking ``acquire`` parks the current fiber.
 
     Same API as ``_thread.LockType``: ``acquire(blocking=True, timeout=-1)``,
     ``release()``, ``locked()``, the context-manager protocol.  Any fiber or
-    thread may release it.  Uncontended acquire does not switch fibers.
+    thread may release it.  Uncontended acquire does not switch fibers,
+    except that one blocking acquire in a couple of thousand first lets
+    other runnable fibers run (see ``_FAIR_EVERY``).
     """
 
     __slots__ = ("_held", "_mutex", "_waiters", "__weakref__")
@@ -120,6 +154,12 @@ class LockType:
         """Acquire the lock; return whether it was acquired (see ``_thread.LockType.acquire``)."""
         # Arguments are checked even when the lock is free, as the C lock does.
         wait = None if (blocking is True and timeout == -1) else _check_acquire_args(blocking, timeout)
+        if wait != 0.0:
+            global _blocking_acquires
+            _blocking_acquires += 1
+            if _blocking_acquires >= _FAIR_EVERY:
+                _blocking_acquires = 0
+                _let_others_run()
         if self._held.acquire(False):
             return True
         if wait == 0.0:
