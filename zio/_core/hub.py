@@ -37,7 +37,6 @@ _BUSY_POLL_INTERVAL = 0.0005
 _SWITCH_BUDGET = 64
 
 
-
 class Hub:
     """The scheduler of one OS thread (see the module docstring)."""
 
@@ -61,6 +60,18 @@ class Hub:
         self._foreign: dict = {}
         self.external_waits = 0
         self._budget = 0
+        # Spawned tasks that have not run yet.  While there are any, park()
+        # and checkpoint() hand control to the hub instead of switching
+        # straight to the next task, because only the hub starts tasks:
+        # * greenlet gives a new greenlet the recursion depth of whoever first
+        #   switches into it, so workers started from deep task stacks would
+        #   inherit ever-growing depths (a chain of them ends in
+        #   RecursionError, seen with ~200 socketserver handlers);
+        # * the call that starts a task stays on the starter's stack until the
+        #   starter resumes, so a task that parks forever would keep the
+        #   next task (and its unretrieved error) alive.
+        # A counter keeps this to one attribute test per park.
+        self._unstarted = 0
         self._idle_thread_ids: Callable[[], set[int]] = _no_idle_threads
         # Testing seams (zio.testing): callbacks run once every task has been
         # parked for a while, and an optional virtual clock that may jump.
@@ -118,8 +129,9 @@ class Hub:
                 f"zio.spawn() called from thread {threading.current_thread().name!r} on the hub of "
                 f"thread {self.thread_name!r}; each thread spawns on its own hub"
             )
-        task = Task(self, fn, args, kwargs or {}, name, parent_scope, group)
+        task = Task(self, fn, args, kwargs or None, name, parent_scope, group)  # None: no empty dict per task
         self.tasks.add(task)
+        self._unstarted += 1
         self.runnable.append(task)
         return task
 
@@ -174,10 +186,10 @@ class Hub:
         task._parked = True
         # Switch straight to the next runnable task when there is one: half the
         # greenlet switches of going through the hub.  The budget hands control
-        # back to the hub regularly so I/O and timers are polled.  (A task that
-        # has never run may send the switch on to the hub: see task._Starter.)
+        # back to the hub regularly so I/O and timers are polled.  Only the hub
+        # starts new tasks (see _unstarted).
         runnable = self.runnable
-        if runnable and self._budget:
+        if runnable and self._budget and not self._unstarted:
             self._budget -= 1
             # Fetched as an attribute, then called: as task.switch() the
             # lookup of the slot holding the bound method is not specialized.
@@ -259,7 +271,7 @@ class Hub:
             task = self.current_task()
         runnable = self.runnable
         runnable.append(task)
-        if self._budget:
+        if self._budget and not self._unstarted:
             # When we are the only runnable task this "switches" to ourselves,
             # which greenlet turns into an immediate return.
             self._budget -= 1

@@ -24,9 +24,9 @@ _INTERNAL_PREFIXES = ("zio.loop", "zio._core", "zio.sync")
 
 
 def _task_base_code() -> Any:
-    from .task import Task
+    from .task import _worker_main
 
-    return Task._run_body.__code__
+    return _worker_main.__code__
 
 
 def _protected(frame: FrameType | None) -> bool:

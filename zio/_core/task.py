@@ -80,13 +80,63 @@ def _worker_main() -> None:
     # keeps the arguments of a greenlet's first switch alive until it exits,
     # which would pin the worker's first task (and hide its unretrieved error
     # from the excepthook) for as long as the worker idles in the pool.
+    #
+    # The task's body runs inline here rather than in a method: on Python
+    # 3.12+ greenlet keeps a frame object for every frame of a parked
+    # fiber's stack, so each level costs memory per idle fiber.  Locals that
+    # refer to the task or its function are cleared before the worker idles.
     me = getcurrent()
     while True:
         task = me._zio_task
         me.gr_context = task._context
-        task._run_body()
+        task._status = RUNNING
+        fn, args, kwargs = task._fn, task._args, task._kwargs
+        # Keep _fn (for the default name); drop the arguments early.
+        task._args = task._kwargs = None
         hub = task._hub
-        task = None  # type: ignore[assignment]  # drop the reference while idle
+        try:
+            try:
+                # A plain call of a Python function runs in the same C-level
+                # interpreter loop; fn(*args, **kwargs) recurses into C, and
+                # every parked fiber keeps a copy of that C stack.
+                if kwargs:
+                    result = fn(*args, **kwargs)
+                elif not args:
+                    result = fn()
+                elif len(args) == 1:
+                    result = fn(args[0])
+                elif len(args) == 2:
+                    result = fn(args[0], args[1])
+                else:
+                    result = fn(*args)
+            finally:
+                if task._scope is not task._root_scope:
+                    leaked = task._scope
+                    task._scope = task._root_scope
+                    hub.report_misnesting(task, leaked)
+                    leaked = None
+                task._root_scope._detach()
+        except Cancelled as exc:
+            task._was_cancelled = True
+            task._exc = exc
+            task._exc_retrieved = True  # being cancelled is not an error to report
+            hub.task_finished(task)
+        except BaseException as exc:  # noqa: BLE001 - stored and re-raised by join()
+            # Drop this frame from the traceback: it is the worker's, which
+            # lives on and refers to the task while it runs.
+            if exc.__traceback__ is not None:
+                exc.__traceback__ = exc.__traceback__.tb_next
+            task._exc = exc
+            hub.task_finished(task)
+        else:
+            task._result = result
+            hub.task_finished(task)
+        task._root_scope._owner = None  # break the task <-> root scope cycle
+        task._glet = None
+        task.switch = _finished_switch
+        # Drop every reference to the task and what it ran while idle: an
+        # unretrieved error is reported as soon as the task is unreferenced.
+        task = fn = args = kwargs = result = None  # type: ignore[assignment]
         me._zio_task = None
         me.gr_context = None
         idle = hub._idle_workers
@@ -95,48 +145,6 @@ def _worker_main() -> None:
         idle.append(me)
         # Wait for Task._start to hand us the next task.
         hub.greenlet.switch()
-
-
-class _Starter:
-    """A new task's ``switch`` until it runs: puts it on a worker greenlet and switches there.
-
-    The hub calls it from its own stack; park() and checkpoint() call it from
-    the stack of the task that hands over.  That call stays on the handing
-    task's stack until it resumes (forever, for a task that parks forever),
-    so it must not hold the new task: it forgets it before switching.
-    """
-
-    __slots__ = ("task",)
-
-    def __init__(self, task: "Task") -> None:
-        self.task: Task | None = task
-
-    def __call__(self) -> None:
-        task = self.task
-        self.task = None
-        hub = task._hub  # type: ignore[union-attr]
-        idle = hub._idle_workers
-        if idle:
-            worker = idle.pop()
-        elif getcurrent() is hub.greenlet:
-            worker = _Worker(_worker_main, hub.greenlet)
-        else:
-            # No pooled worker, and a new greenlet must not be started from
-            # a task's stack: greenlet gives it the recursion depth of
-            # whoever first switches into it, so workers started from deep
-            # task stacks would inherit ever-growing depths (a chain of them
-            # ends in RecursionError, seen with ~200 socketserver handlers).
-            # Back to the front of the queue; the hub's stack is shallow.
-            task.switch = _Starter(task)  # type: ignore[union-attr]
-            hub.runnable.appendleft(task)
-            del task
-            hub._switch_to_hub()
-            return
-        worker._zio_task = task
-        task._glet = worker  # type: ignore[union-attr]
-        task.switch = switch = worker.switch  # type: ignore[union-attr]
-        del task
-        switch()
 
 
 class Task(_TaskState):
@@ -181,7 +189,7 @@ class Task(_TaskState):
         hub: Any,
         fn: Callable[..., Any],
         args: tuple,
-        kwargs: dict,
+        kwargs: dict | None,
         name: str | None,
         parent_scope: CancelScope | None,
         group: Any = None,
@@ -203,64 +211,24 @@ class Task(_TaskState):
         self._context = contextvars.copy_context()
         # The scheduler calls task.switch(); until the task has a worker that
         # starts it, afterwards it is the worker's own switch.
-        self.switch: Any = _Starter(self)
+        self.switch: Any = self._start
+
+    def _start(self) -> None:
+        # Only the hub calls this, from its own stack: see Hub._unstarted.
+        hub = self._hub
+        hub._unstarted -= 1
+        idle = hub._idle_workers
+        worker = idle.pop() if idle else _Worker(_worker_main, hub.greenlet)
+        worker._zio_task = self
+        self._glet = worker
+        self.switch = worker.switch
+        worker.switch()
 
     def _default_name(self) -> str:
         fn = self._fn
         if fn is None:
             return f"Task-{self.id}"
         return f"{getattr(fn, '__qualname__', type(fn).__name__)}-{self.id}"
-
-    def _run_body(self) -> None:
-        self._status = RUNNING
-        fn, args, kwargs = self._fn, self._args, self._kwargs
-        # Keep _fn (for the default name); drop the arguments early.
-        self._args = self._kwargs = None  # type: ignore[assignment]
-        hub = self._hub
-        try:
-            try:
-                # A plain call of a Python function runs in the same C-level
-                # interpreter loop; fn(*args, **kwargs) recurses into C, and
-                # every parked fiber keeps a copy of that C stack.
-                if kwargs:
-                    result = fn(*args, **kwargs)
-                elif not args:
-                    result = fn()
-                elif len(args) == 1:
-                    result = fn(args[0])
-                elif len(args) == 2:
-                    result = fn(args[0], args[1])
-                else:
-                    result = fn(*args)
-            finally:
-                if self._scope is not self._root_scope:
-                    leaked = self._scope
-                    self._scope = self._root_scope
-                    hub.report_misnesting(self, leaked)
-                self._root_scope._detach()
-        except Cancelled as exc:
-            self._was_cancelled = True
-            self._exc = exc
-            self._exc_retrieved = True  # being cancelled is not an error to report
-            hub.task_finished(self)
-        except BaseException as exc:  # noqa: BLE001 - stored and re-raised by join()
-            # Drop this frame from the traceback: it references the task,
-            # which would make a cycle and delay the unretrieved-error report.
-            if exc.__traceback__ is not None:
-                exc.__traceback__ = exc.__traceback__.tb_next
-            self._exc = exc
-            hub.task_finished(self)
-        else:
-            self._result = result
-            hub.task_finished(self)
-        self._root_scope._owner = None  # break the task <-> root scope cycle
-        self._glet = None
-        self.switch = _finished_switch
-        # A stored traceback keeps this frame, and so its locals, alive (the
-        # failing frame's f_back): drop ``self`` so an unretrieved error is
-        # reported as soon as the task is unreferenced, not at some later
-        # cyclic garbage collection.
-        del self
 
     # -- public API --------------------------------------------------------
     def done(self) -> bool:
@@ -348,7 +316,6 @@ class RootTask(_TaskState):
         "_joiners",
         "locals",
         "glet",
-        "_glet",
         "switch",
         "throw",
         "__weakref__",
@@ -357,7 +324,6 @@ class RootTask(_TaskState):
     def __init__(self, hub: Any, glet: greenlet, name: str | None = None) -> None:
         self._init_state(hub, name or f"root:{threading.current_thread().name}")
         self.glet = glet
-        self._glet = glet  # like a started Task's worker: the hub may switch straight to it
         self.switch = glet.switch
         self.throw = glet.throw
         glet._zio_task = self
