@@ -274,6 +274,12 @@ def test_c_api_details_the_stdlib_tests_rely_on(tmp_path) -> None:
             rlock.acquire(False, 1)             # ... and when the caller owns it
         except ValueError:
             errors.append("ValueError")
+        try:
+            class MyLock(_thread.LockType):     # the C lock type is final
+                pass
+        except TypeError:
+            errors.append("final")
+        _thread.RLock("ignored", like="C")      # the C RLock ignores arguments
         # A fresh copy of _queue (a new C module) must not bring back the blocking C type.
         patched_module = sys.modules.pop("_queue")
         fresh = importlib.import_module("_queue")   # what test.support.import_fresh_module does
@@ -299,7 +305,7 @@ def test_c_api_details_the_stdlib_tests_rely_on(tmp_path) -> None:
     assert r == {
         "lock": "LockType",
         "ident": True,
-        "errors": ["ValueError"] * 4,
+        "errors": ["ValueError"] * 4 + ["final"],
         "got": ["item"],
         "empty": "fresh.Empty",
     }

@@ -145,6 +145,10 @@ class LockType:
 
     __slots__ = ("_held", "_mutex", "_waiters", "__weakref__")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Like the C lock type (threading.Lock is this class on 3.13+).
+        raise TypeError(f"type '{__name__}.LockType' is not an acceptable base type")
+
     def __init__(self) -> None:
         self._held = _real_lock()
         self._mutex = _real_lock()
@@ -254,7 +258,8 @@ class RLock:
 
     __slots__ = ("_block", "_owner", "_count", "__weakref__")
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The C RLock ignores arguments too (threading.RLock warns about them on 3.13+).
         self._block = LockType()
         self._owner: int | None = None
         self._count = 0

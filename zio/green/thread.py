@@ -120,8 +120,13 @@ def _report_unraisable(function: Any, exc: BaseException) -> None:
             exc_type = type(exc)
             exc_value = exc
             exc_traceback = exc.__traceback__
-            err_msg = "Exception ignored in thread started by"
-            object = function
+            # 3.13 names the function in the message and passes no object.
+            if sys.version_info >= (3, 13):
+                err_msg = f"Exception ignored in thread started by {function!r}"
+                object = None
+            else:
+                err_msg = "Exception ignored in thread started by"
+                object = function
 
         try:
             hook(_Args)
@@ -265,6 +270,8 @@ class _ThreadHandle:
         return not self._done.locked()
 
     def _set_done(self) -> None:
+        if self.ident is None:
+            raise RuntimeError("thread not started")
         if self._real is not None:
             self._real._set_done()
         self._release_done()
@@ -276,6 +283,8 @@ class _ThreadHandle:
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to finish, at most ``timeout`` seconds."""
+        if self.ident is None:
+            raise RuntimeError("thread not started")
         if self._real is not None and (self._real.ident == _originals.get_ident() or self._real.is_done()):
             self._real.join(timeout)  # raises for the current thread; returns at once if done
             return
