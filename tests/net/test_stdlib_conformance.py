@@ -220,3 +220,42 @@ def test_os_write_to_a_read_end_fails_at_once(run) -> None:
             os.close(r), os.close(w)
 
     run(main)
+
+
+def test_ssl_connect_ex_connects_once(run, tmp_path) -> None:
+    """test_ssl SimpleBackgroundTests.test_connect_ex: SSLSocket.connect_ex must not re-enter SSLSocket.connect."""
+    import errno
+    import socket as stdsocket
+
+    trustme = pytest.importorskip("trustme")
+    import zio
+    import zio.green.ssl as gssl
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost")
+    server_ctx = gssl.SSLContext(gssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(server_ctx)
+    client_ctx = gssl.SSLContext(gssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(client_ctx)
+
+    def main():
+        listener = gs.create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+
+        def serve():
+            conn, _ = listener.accept()
+            with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(tls.recv(100).upper())
+
+        with zio.Group() as g:
+            g.spawn(serve)
+            with client_ctx.wrap_socket(gs.socket(), server_hostname="localhost") as s:
+                assert s.connect_ex(("127.0.0.1", port)) == 0
+                s.sendall(b"hello")
+                assert s.recv(100) == b"HELLO"
+        listener.close()
+        with client_ctx.wrap_socket(gs.socket(stdsocket.AF_INET), server_hostname="localhost") as s:
+            # Nothing listens there any more: an errno, not an exception.
+            assert s.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED
+
+    run(main)

@@ -442,7 +442,9 @@ class socket(_std.socket):
     def connect_ex(self, address: Any) -> int:
         """Like :meth:`connect`, but return an errno (0 on success) instead of raising OSError."""
         try:
-            self.connect(address)
+            # This class's connect, not a subclass's: ssl.SSLSocket.connect_ex
+            # calls socket.connect_ex, and its connect would connect again.
+            socket.connect(self, address)
         except TimeoutError as err:
             if err.errno is None:
                 return _errno.EWOULDBLOCK  # what the C code returns on timeout
