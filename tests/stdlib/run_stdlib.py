@@ -51,6 +51,7 @@ MODULES = (
     "test_signal",
     "test_timeout",
     "test_socketserver",
+    "test_ssl",  # beyond the twelve of issue 5: the TLS drop-in
 )
 MODES = ("plain", "gevent", "zio")
 #: regrtest resources enabled by default: everything but URL fetching, sound, GUIs and huge files
