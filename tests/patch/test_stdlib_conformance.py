@@ -159,3 +159,26 @@ def test_signal_handler_interrupts_a_busy_main_task(tmp_path) -> None:
         tmp_path,
     ).check()
     assert result == {"hits": [True], "interrupted": True}
+
+
+def test_ssl_context_created_before_patching_wraps_cooperatively(tmp_path) -> None:
+    """A context made at import time, before zio.patch.all(), must not hand out blocking SSL sockets."""
+    result = run_patched(
+        """
+        import json, socket, ssl
+        early = ssl.create_default_context()      # e.g. a library's module-level context
+        import zio.patch
+        zio.patch.all()
+        import zio.green.ssl as gssl
+        late = ssl.create_default_context()
+        report = {}
+        for name, ctx in (("early", early), ("late", late)):
+            t = ctx.wrap_socket(socket.socket(), server_hostname="localhost", do_handshake_on_connect=False)
+            report[name] = [isinstance(t, gssl.SSLSocket), isinstance(t, ssl.SSLSocket)]
+            t.close()
+        print(json.dumps(report))
+        """,
+        tmp_path,
+        patched=False,
+    ).check()
+    assert result == {"early": [True, True], "late": [True, True]}
