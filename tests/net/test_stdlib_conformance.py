@@ -6,7 +6,9 @@ under zio (the CPython test it mirrors is named in the docstring).
 
 from __future__ import annotations
 
+import os
 import select as stdselect
+import socket as stdsocket
 import sys
 
 import pytest
@@ -257,5 +259,93 @@ def test_ssl_connect_ex_connects_once(run, tmp_path) -> None:
         with client_ctx.wrap_socket(gs.socket(stdsocket.AF_INET), server_hostname="localhost") as s:
             # Nothing listens there any more: an errno, not an exception.
             assert s.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED
+
+    run(main)
+
+
+def _icmp_echo(ident: int, seq: int, payload: bytes) -> bytes:
+    import struct
+
+    header = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    data = header + payload
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return struct.pack("!BBHHH", 8, 0, ~total & 0xFFFF, ident, seq) + payload
+
+
+_root = pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
+
+
+@_root
+def test_raw_icmp_socket_waits_cooperatively(run) -> None:
+    """Issue 4: raw AF_INET sockets. A ping to loopback, received while another fiber sends it."""
+    import os
+    import socket as stdsocket
+    import struct
+
+    import zio
+
+    def main():
+        try:
+            s = gs.socket(stdsocket.AF_INET, stdsocket.SOCK_RAW, stdsocket.IPPROTO_ICMP)
+        except PermissionError:
+            pytest.skip("no CAP_NET_RAW here")
+        s.settimeout(5)
+        ident = os.getpid() & 0xFFFF
+
+        def ping():
+            zio.sleep(0.01)
+            s.sendto(_icmp_echo(ident, 1, b"zio-raw"), ("127.0.0.1", 0))
+
+        with zio.Group() as g:
+            g.spawn(ping)
+            while True:
+                packet, addr = s.recvfrom(2048)
+                ihl = (packet[0] & 0x0F) * 4
+                kind, _code, _sum, got_id, seq = struct.unpack("!BBHHH", packet[ihl : ihl + 8])
+                if kind == 0 and got_id == ident:  # the echo reply (raw sockets also see the request)
+                    break
+        assert addr[0] == "127.0.0.1" and seq == 1 and packet.endswith(b"zio-raw")
+        s.close()
+
+    run(main)
+
+
+@_root
+@pytest.mark.skipif(not hasattr(stdsocket, "AF_PACKET"), reason="Linux AF_PACKET")
+def test_af_packet_socket_sees_loopback_traffic(run) -> None:
+    """Issue 4: AF_PACKET sockets. A UDP datagram on lo is captured by a cooperative packet socket."""
+    import socket as stdsocket
+
+    import zio
+
+    def main():
+        try:
+            cap = gs.socket(stdsocket.AF_PACKET, stdsocket.SOCK_RAW, stdsocket.htons(0x0003))  # ETH_P_ALL
+        except PermissionError:
+            pytest.skip("no CAP_NET_RAW here")
+        cap.bind(("lo", 0))
+        cap.settimeout(5)
+        marker = b"zio-af-packet-marker"
+        udp = gs.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM)
+        sink = gs.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+
+        def send():
+            zio.sleep(0.01)
+            udp.sendto(marker, sink.getsockname())
+
+        with zio.Group() as g:
+            g.spawn(send)
+            while True:
+                frame, addr = cap.recvfrom(65536)
+                if marker in frame:
+                    break
+        assert addr[0] == "lo"
+        for s in (cap, udp, sink):
+            s.close()
 
     run(main)
