@@ -16,8 +16,12 @@ def put_many(q):
 def set_later(ev, delay):
     time.sleep(delay)
     ev.set()
-def hello():
-    print("initialized", flush=True)
+INITIALIZED = False
+def init_worker():
+    global INITIALIZED
+    INITIALIZED = True
+def was_initialized(_):
+    return INITIALIZED
 if __name__ == "__main__":
     method_at_start = mp.get_start_method(allow_none=True)
     ticks = []
@@ -61,8 +65,9 @@ if __name__ == "__main__":
     threading.Thread(target=lambda: (time.sleep(0.05), lock.release())).start()
     lock_ok = lock.acquire(timeout=10)
     # Pool, with an initializer (gevent#1876) and apply_async.
-    with mp.Pool(2, initializer=hello) as pool:
+    with mp.Pool(2, initializer=init_worker) as pool:
         pooled = pool.map(square, range(20))
+        initialized = pool.map(was_initialized, range(8))
         async_result = pool.apply_async(square, (7,)).get(timeout=10)
     with ProcessPoolExecutor(2) as ex:
         executed = list(ex.map(square, range(10)))
@@ -75,7 +80,7 @@ if __name__ == "__main__":
     print(json.dumps({"items": items == list(range(100)), "exit": p.exitcode, "bounded": got[:-1] == list(range(100)),
                       "same_process": same_process, "same_process_wait": same_process_wait,
                       "cross_process": cross_process, "ticks_during": ticks_during, "lock": lock_ok,
-                      "pooled": pooled, "async": async_result, "executed": executed,
+                      "pooled": pooled, "initialized": initialized, "async": async_result, "executed": executed,
                       "slept": slept, "tpe_elapsed": tpe_elapsed,
                       "method_at_start": method_at_start, "method": mp.get_start_method()}))
 """
@@ -90,6 +95,7 @@ def test_multiprocessing_queue_pool_process_event_and_executors(tmp_path) -> Non
     assert r["cross_process"] and r["ticks_during"] >= 10
     assert r["lock"]
     assert r["pooled"] == [i * i for i in range(20)] and r["async"] == 49
+    assert r["initialized"] == [True] * 8
     assert r["executed"] == [i * i for i in range(10)]
     assert r["slept"] == list(range(20)) and r["tpe_elapsed"] < 2.0
     # Patching does not choose a start method; the default is the platform's.
