@@ -88,18 +88,17 @@ class Lock:
                 scope = scope._parent
         guard = self._guard
         guard.acquire()
-        owner = self._owner
-        if owner is None:
-            self._owner = me
-            guard.release()
-            return True
-        if not blocking or timeout == 0:
-            guard.release()
-            return False
-        if owner is me:
-            guard.release()
-            raise RuntimeError("zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)")
         try:
+            owner = self._owner
+            if owner is None:
+                self._owner = me
+                return True
+            if not blocking or timeout == 0:
+                return False
+            if owner is me:
+                raise RuntimeError(
+                    "zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)"
+                )
             hub = me._hub if type(me) is Task else current()[0]
             waiter = Waiter(hub, me, guard, self._waiters, self._describe)
             self._waiters[waiter] = True
@@ -127,17 +126,17 @@ class Lock:
             me = current_task()
         guard = self._guard
         guard.acquire()
-        if self._owner is not me:
+        try:
+            if self._owner is not me:
+                self._not_owner()
+            waiters = self._waiters
+            if not waiters:
+                self._owner = None
+                return
+            waiter = waiters.popitem(last=False)[0]
+            self._owner = waiter.task
+        finally:
             guard.release()
-            self._not_owner()
-        waiters = self._waiters
-        if not waiters:
-            self._owner = None
-            guard.release()
-            return
-        waiter = waiters.popitem(last=False)[0]
-        self._owner = waiter.task
-        guard.release()
         hub = waiter.hub
         if hub is me._hub:
             hub.unpark(waiter.task, waiter)  # same thread: Waiter.wake() minus its thread check
@@ -145,6 +144,7 @@ class Lock:
             waiter.wake()
 
     def _not_owner(self) -> None:
+        """Raise the error for release() by a task that does not hold the lock (guard held)."""
         owner = self._owner
         if owner is None:
             raise RuntimeError("zio.Lock.release(): the lock is not held")
