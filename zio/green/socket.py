@@ -483,6 +483,11 @@ class socket(_std.socket):
         fd = _c_fileno(self)
         if fd >= 0:
             _notify_closing(fd)
+            if self._timeout is None:
+                # The fd goes to code that will use it directly (multiprocessing's
+                # Connection reads it with os.read): give it back in the blocking
+                # mode the socket reports, as a stdlib blocking socket's fd is.
+                _c_settimeout(self, None)
         return super().detach()
 
     def __del__(self) -> None:
