@@ -142,3 +142,37 @@ def test_asyncio_still_runs_after_patching(tmp_path) -> None:
     assert r["replies"] and r["executor"] == "from executor"
     assert r["sub"] == "sub" and r["rc"] == 0
     assert r["elapsed"] < 1.0
+
+
+def test_multiprocessing_manager_proxies_from_processes_and_fibers(tmp_path) -> None:
+    # A manager's connections are sockets handed over with detach(); they must come
+    # back blocking (reads on them are then cooperative), and a proxy call that
+    # waits on the server must let the fiber that unblocks it run.
+    r = run_patched(
+        """
+        import json, multiprocessing as mp, threading, time
+        def work(d, lock, i):
+            with lock:
+                d[i] = i * i
+        if __name__ == "__main__":
+            with mp.Manager() as m:
+                d, lock, q = m.dict(), m.Lock(), m.Queue()
+                procs = [mp.Process(target=work, args=(d, lock, i)) for i in range(3)]
+                for p in procs:
+                    p.start()
+                for p in procs:
+                    p.join(10)
+                fibers = [threading.Thread(target=work, args=(d, lock, 10 + i)) for i in range(3)]
+                for t in fibers:
+                    t.start()
+                for t in fibers:
+                    t.join()
+                threading.Thread(target=lambda: (time.sleep(0.1), q.put("late"))).start()
+                got = q.get(timeout=5)
+                print(json.dumps({"d": sorted(d.items()), "got": got}))
+        """,
+        tmp_path,
+        timeout=60,
+    ).check()
+    assert r["d"] == [[i, i * i] for i in (0, 1, 2, 10, 11, 12)]
+    assert r["got"] == "late"
