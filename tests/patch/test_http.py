@@ -64,7 +64,9 @@ print(json.dumps({"elapsed": elapsed, "ok": paths == [f"/item/{i}" for i in rang
         env={"DELAY": "0.1"},
     ).check()
     assert r["ok"]
-    assert r["elapsed"] < 1.0, r
+    # Sequentially 10 s; concurrently one delay plus the CPU of 100 requests
+    # on both ends (~0.5 s here, more when CI shares the cores).
+    assert r["elapsed"] < 2.0, r
     assert r["app_os_threads"] == 1  # every handler and client ran in the main OS thread
 
 

@@ -81,4 +81,4 @@ def test_requests_hundred_concurrent_requests(tmp_path, tls: bool) -> None:
     assert r["app_os_threads"] == 1
     # Sequentially this takes 10 s.  TLS handshakes cost CPU (about 5 ms for
     # both ends of each), so HTTPS gets more room on a loaded 2-core machine.
-    assert r["elapsed"] < (3.0 if tls else 1.0), r
+    assert r["elapsed"] < (4.0 if tls else 2.0), r
