@@ -60,9 +60,9 @@ class Hub:
         self._foreign: dict = {}
         self.external_waits = 0
         self._budget = 0
-        # Spawned tasks that have not run yet.  While there are any, park()
-        # and checkpoint() hand control to the hub instead of switching
-        # straight to the next task, because only the hub starts tasks:
+        # Spawned tasks that have not run yet.  park() and checkpoint() never
+        # switch straight to one of them (they hand control to the hub
+        # instead), because only the hub starts tasks:
         # * greenlet gives a new greenlet the recursion depth of whoever first
         #   switches into it, so workers started from deep task stacks would
         #   inherit ever-growing depths (a chain of them ends in
@@ -70,7 +70,8 @@ class Hub:
         # * the call that starts a task stays on the starter's stack until the
         #   starter resumes, so a task that parks forever would keep the
         #   next task (and its unretrieved error) alive.
-        # A counter keeps this to one attribute test per park.
+        # The counter spares the common case (nothing unstarted) a look at
+        # the next task.
         self._unstarted = 0
         self._idle_thread_ids: Callable[[], set[int]] = _no_idle_threads
         # Testing seams (zio.testing): callbacks run once every task has been
@@ -189,7 +190,7 @@ class Hub:
         # back to the hub regularly so I/O and timers are polled.  Only the hub
         # starts new tasks (see _unstarted).
         runnable = self.runnable
-        if runnable and self._budget and not self._unstarted:
+        if runnable and self._budget and (not self._unstarted or _has_run(runnable[0])):
             self._budget -= 1
             # Fetched as an attribute, then called: as task.switch() the
             # lookup of the slot holding the bound method is not specialized.
@@ -271,7 +272,7 @@ class Hub:
             task = self.current_task()
         runnable = self.runnable
         runnable.append(task)
-        if self._budget and not self._unstarted:
+        if self._budget and (not self._unstarted or _has_run(runnable[0])):
             # When we are the only runnable task this "switches" to ourselves,
             # which greenlet turns into an immediate return.
             self._budget -= 1
@@ -565,6 +566,11 @@ class Hub:
 
     def __repr__(self) -> str:
         return f"<zio.Hub thread={self.thread_name!r} backend={self.loop.name} tasks={len(self.tasks)}>"
+
+
+def _has_run(task: Any) -> bool:
+    """Whether ``task`` already runs on a worker greenlet (a RootTask always has its own)."""
+    return getattr(task, "_glet", True) is not None
 
 
 def _no_idle_threads() -> set[int]:
