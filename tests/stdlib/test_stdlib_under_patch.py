@@ -17,7 +17,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_stdlib  # noqa: E402
 
-FAST_MODULES = ["test_select", "test_selectors", "test_timeout", "test_threading_local", "test_time"]
+FAST_MODULES = [
+    "test_select",
+    "test_selectors",
+    "test_timeout",
+    "test_threading_local",
+    "test_time",
+    "test_thread",
+    "test_queue",
+]
 
 
 def _describe(run: run_stdlib.ModuleRun, verdict: run_stdlib.Verdict) -> str:
