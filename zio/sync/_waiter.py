@@ -32,13 +32,10 @@ Lock and RLock acquire/release) spell out what the helpers here do, because
 in CPython each call and each ``with`` costs about as much as the work
 itself (benchmarks/bench_sync.py measures it):
 
-* the calling task is ``getcurrent()._zio_task`` when that is a
-  :class:`Task` (a spawned task on its worker greenlet); anything else (a
-  thread's root task, a foreign greenlet, a thread without a hub) goes
-  through :func:`check_cancelled` / :func:`current`;
-* the cancellation check is :func:`check_cancelled`'s scope walk, inline;
-  it calls :func:`check_cancelled` only when a scope is cancelled or a
-  KeyboardInterrupt is pending, to raise;
+* the calling task comes from :func:`check_cancelled`, which returns it,
+  so the cancellation check and the task lookup are one call (Channel and
+  Queue); Lock and RLock, whose release is on the same path, read
+  ``getcurrent()._zio_task`` directly;
 * the guard is taken with ``acquire()`` / ``release()`` (``with`` on a
   ``_thread`` lock costs twice as much);
 * a waiter of the caller's own hub is woken with ``hub.unpark`` directly

@@ -30,9 +30,6 @@ import math
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from greenlet import getcurrent
-
-from .._core.task import Task
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current
 from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
 
@@ -295,24 +292,7 @@ class SendEnd(Generic[T]):
         is closed.  If it raises, the item was not sent.  (Also
         :meth:`Channel.send`, acting on the channel's :attr:`~Channel.send_end`.)
         """
-        # The hot path is written out inline (see _waiter's "Hot paths").
-        try:
-            task = getcurrent()._zio_task
-        except AttributeError:
-            task = None
-        if type(task) is Task:
-            if task._ki_pending:
-                check_cancelled(task)
-            scope = task._scope
-            while scope is not None:
-                if scope._cancel_called:
-                    check_cancelled(task)
-                    break
-                if scope._shield:
-                    break
-                scope = scope._parent
-        else:
-            task = check_cancelled()
+        task = check_cancelled()
         ch = self._channel
         handle = self if ch is not self else ch._send_end
         guard = ch._guard
@@ -436,24 +416,7 @@ class ReceiveEnd(Generic[T]):
         drained, ClosedResourceError if this handle is closed.  (Also
         :meth:`Channel.receive`, acting on the channel's :attr:`~Channel.receive_end`.)
         """
-        # The hot path is written out inline (see _waiter's "Hot paths").
-        try:
-            task = getcurrent()._zio_task
-        except AttributeError:
-            task = None
-        if type(task) is Task:
-            if task._ki_pending:
-                check_cancelled(task)
-            scope = task._scope
-            while scope is not None:
-                if scope._cancel_called:
-                    check_cancelled(task)
-                    break
-                if scope._shield:
-                    break
-                scope = scope._parent
-        else:
-            task = check_cancelled()
+        task = check_cancelled()
         ch = self._channel
         handle = self if ch is not self else ch._receive_end
         guard = ch._guard

@@ -76,16 +76,7 @@ class Lock:
         if timeout != -1:
             timeout = check_acquire_args(blocking, timeout)
         if blocking:
-            if me._ki_pending:
-                check_cancelled(me)
-            scope = me._scope
-            while scope is not None:
-                if scope._cancel_called:
-                    check_cancelled(me)
-                    break
-                if scope._shield:
-                    break
-                scope = scope._parent
+            check_cancelled(me)
         guard = self._guard
         guard.acquire()
         try:

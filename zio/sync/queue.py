@@ -19,10 +19,7 @@ import heapq
 from collections import deque
 from typing import Any, NamedTuple
 
-from greenlet import getcurrent
-
 from .._core.cancel import move_on_after
-from .._core.task import Task
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
 from .errors import Empty, Full, ShutDown
 
@@ -104,24 +101,7 @@ class Queue:
         if block:
             if timeout is not None:
                 timeout = validate_timeout(timeout)
-            # The hot path is written out inline (see _waiter's "Hot paths").
-            try:
-                task = getcurrent()._zio_task
-            except AttributeError:
-                task = None
-            if type(task) is Task:
-                if task._ki_pending:
-                    check_cancelled(task)
-                scope = task._scope
-                while scope is not None:
-                    if scope._cancel_called:
-                        check_cancelled(task)
-                        break
-                    if scope._shield:
-                        break
-                    scope = scope._parent
-            else:
-                task = check_cancelled()
+            task = check_cancelled()
         else:
             task = None
         guard = self._guard
@@ -200,24 +180,7 @@ class Queue:
         if block:
             if timeout is not None:
                 timeout = validate_timeout(timeout)
-            # The hot path is written out inline (see _waiter's "Hot paths").
-            try:
-                task = getcurrent()._zio_task
-            except AttributeError:
-                task = None
-            if type(task) is Task:
-                if task._ki_pending:
-                    check_cancelled(task)
-                scope = task._scope
-                while scope is not None:
-                    if scope._cancel_called:
-                        check_cancelled(task)
-                        break
-                    if scope._shield:
-                        break
-                    scope = scope._parent
-            else:
-                task = check_cancelled()
+            task = check_cancelled()
         else:
             task = None
         guard = self._guard
