@@ -8,14 +8,15 @@ and reports medians and the zio/gevent ratio.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ["run_matrix", "print_table", "emit"]
+__all__ = ["run_matrix", "print_table", "emit", "main"]
 
 
 def emit(**values: Any) -> None:
@@ -78,3 +79,31 @@ def print_table(
     table = "\n".join(lines)
     print(table)
     return table
+
+
+def main(
+    module: str,
+    doc: str | None,
+    scenarios: list[str],
+    metrics: dict[str, str],
+    zio_scenario: Callable[[str], None],
+    gevent_scenario: Callable[[str], None],
+) -> None:
+    """The command line every zio-vs-gevent benchmark module shares.
+
+    ``--repeats N`` and ``--only SCENARIO ...`` choose what to measure; the
+    harness re-runs ``module`` with ``--child LIBRARY SCENARIO`` for each
+    sample, which runs one scenario in that fresh interpreter.
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "SCENARIO"))
+    parser.add_argument("--only", nargs="*", default=scenarios, choices=scenarios)
+    args = parser.parse_args()
+    if args.child:
+        library, scenario = args.child
+        (zio_scenario if library == "zio" else gevent_scenario)(scenario)
+        return
+    medians = run_matrix(os.path.abspath(module), ["zio", "gevent"], args.only, args.repeats)
+    print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
+    print_table(medians, args.only, metrics)

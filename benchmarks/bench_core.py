@@ -35,7 +35,6 @@ Scenarios (from issue 2); every time is per operation, lower is better:
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -43,7 +42,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import emit, print_table, run_matrix  # noqa: E402
+from _harness import emit  # noqa: E402
+from _harness import main as harness_main  # noqa: E402
 
 N_SPAWN = 100_000
 N_PINGPONG = 100_000
@@ -344,20 +344,6 @@ METRICS = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "SCENARIO"))
-    parser.add_argument("--only", nargs="*", default=SCENARIOS)
-    args = parser.parse_args()
-    if args.child:
-        library, scenario = args.child
-        (zio_scenario if library == "zio" else gevent_scenario)(scenario)
-        return
-    medians = run_matrix(os.path.abspath(__file__), ["zio", "gevent"], args.only, args.repeats)
-    print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
-    print_table(medians, args.only, METRICS)
-
 
 if __name__ == "__main__":
-    main()
+    harness_main(__file__, __doc__, SCENARIOS, METRICS, zio_scenario, gevent_scenario)

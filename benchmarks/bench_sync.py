@@ -30,14 +30,14 @@ operation; on a shared machine the CPU time is the steadier of the two.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import emit, print_table, run_matrix  # noqa: E402
+from _harness import emit  # noqa: E402
+from _harness import main as harness_main  # noqa: E402
 
 N_PINGPONG = 100_000
 N_LOCK_FIBERS = 100
@@ -239,20 +239,6 @@ SCENARIOS = ["chan0_pingpong", "chan1_pingpong", "queue_pingpong", "lock", "rloc
 METRICS = {"us_per_op": "µs", "cpu_us_per_op": "µs", "ms": "ms"}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "SCENARIO"))
-    parser.add_argument("--only", nargs="*", default=SCENARIOS, choices=SCENARIOS)
-    args = parser.parse_args()
-    if args.child:
-        library, scenario = args.child
-        (zio_scenario if library == "zio" else gevent_scenario)(scenario)
-        return
-    medians = run_matrix(os.path.abspath(__file__), ["zio", "gevent"], args.only, args.repeats)
-    print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
-    print_table(medians, args.only, METRICS)
-
 
 if __name__ == "__main__":
-    main()
+    harness_main(__file__, __doc__, SCENARIOS, METRICS, zio_scenario, gevent_scenario)
