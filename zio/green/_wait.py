@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from greenlet import getcurrent
 
 from .._core import _state
-from .._core.io import _describe, _disarm, _FdWaiters, _on_ready, _records, wait_fd
+from .._core.io import _describe, _disarm, _FdWaiters, _on_readable, _on_writable, _records, wait_fd
 from ..loop import READ, WRITE
 
 __all__ = ["READ", "WRITE", "raise_if_cancelled", "wait_io", "wait_any", "monotonic"]
@@ -129,12 +129,12 @@ def wait_any(waits: Iterable[tuple[int, int]], deadline: float | None, *, keep_a
                 rec.persistent = True
             if kind == READ:
                 if not rec.read_armed:
-                    hub.loop.add_reader(fd, _on_ready, hub, rec, READ)
+                    hub.loop.add_reader(fd, _on_readable, hub, rec)
                     rec.read_armed = True
                 rec.readers.append(task)
             else:
                 if not rec.write_armed:
-                    hub.loop.add_writer(fd, _on_ready, hub, rec, WRITE)
+                    hub.loop.add_writer(fd, _on_writable, hub, rec)
                     rec.write_armed = True
                 rec.writers.append(task)
             registered.append((rec, kind))
