@@ -5,10 +5,10 @@ threads too:
 
 * Each primitive guards its state with a *real* lock (``_thread`` lock
   captured at import, so it stays real after ``zio.patch.all()``).
-* A task that must wait puts a :class:`Waiter` in the primitive's queue
-  (an ``OrderedDict`` used as an ordered set: FIFO, O(1) removal) and parks.
+* A task that must wait appends a :class:`Waiter` to one of the primitive's
+  :class:`WaitQueue` s (FIFO) and parks.
 * Whoever satisfies the wait (a release, a send, a set) does it *under the
-  primitive's lock*: it removes the waiter from the queue, hands over the
+  primitive's lock*: it takes the waiter out of the queue, hands over the
   item/lock/permit by writing it into the waiter (the *handoff*), and then
   wakes the task (directly on its own hub, or through the waiter's hub's
   thread-safe wakeup from another thread).
@@ -28,14 +28,17 @@ Lock order is always primitive lock, then select lock(s) (two select locks in
 ``id`` order), so claims from several threads cannot deadlock.
 
 Hot paths.  The most used methods (Channel send/receive, Queue put/get,
-Lock and RLock acquire/release) spell out what the helpers here do, because
-in CPython each call and each ``with`` costs about as much as the work
-itself (benchmarks/bench_sync.py measures it):
+Lock/RLock acquire/release, Event wait) spell out what the helpers here do,
+because in CPython each call costs about as much as the work itself
+(benchmarks/bench_sync.py measures it; callgrind counts instructions):
 
-* the calling task comes from :func:`check_cancelled`, which returns it,
-  so the cancellation check and the task lookup are one call (Channel and
-  Queue); Lock and RLock, whose release is on the same path, read
-  ``getcurrent()._zio_task`` directly;
+* the calling task is read from the worker greenlet (``_zio_task``), and the
+  cancel-scope walk of :func:`check_cancelled` is done inline, only when the
+  operation completes without waiting: an operation that parks leaves the
+  check to ``hub.park``, which walks the same scopes before suspending (and
+  calls the waiter's abort, which undoes the registration, if cancelled);
+* a waiter is built with :func:`new_waiter` plus the slot stores the
+  primitive needs (no ``__init__`` frame), and taken from its queue inline;
 * the guard is taken with ``acquire()`` / ``release()`` (``with`` on a
   ``_thread`` lock costs twice as much);
 * a waiter of the caller's own hub is woken with ``hub.unpark`` directly
@@ -46,7 +49,7 @@ itself (benchmarks/bench_sync.py measures it):
 from __future__ import annotations
 
 import _thread
-from collections import OrderedDict
+from collections import deque
 from typing import Any, Callable
 
 from greenlet import getcurrent
@@ -67,6 +70,7 @@ __all__ = [
     "current",
     "current_task",
     "describe_owner",
+    "new_waiter",
     "park",
     "park_uncancellable",
     "validate_timeout",
@@ -77,13 +81,107 @@ __all__ = [
 allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
 
-#: The ordered set type every wait queue uses (insertion order = FIFO).
-WaitQueue = OrderedDict
-
-_MISSING: Any = object()
-
 #: ``SelectState.winner`` once the select was cancelled: no arm may win.
 ABORTED: Any = object()
+
+# A dead waiter (removed by a cancel) stays in its deque until it reaches the
+# front; once there are more than this many and they are the majority, the
+# queue is rebuilt, so cancelled waits cannot pile up (e.g. repeated
+# timeouts on a queue nobody ever puts to).
+_COMPACT_AT = 16
+
+
+class WaitQueue(deque):
+    """The FIFO of :class:`Waiter` s of one primitive (or one side of it).
+
+    A deque, because appending and popping at its ends is several times
+    cheaper than an ``OrderedDict``; removal from the middle (a cancel) is
+    O(1) too: the waiter is marked dead (its ``queue`` set to None) and left
+    in place, to be skipped when it reaches the front.  A waiter is *live*
+    while its ``queue`` is this queue; taking it (a handoff) or discarding it
+    (a cancel) sets that to None, so the two can never both succeed.  Every
+    method is called with :attr:`lock` held.  Truthiness and ``len`` count
+    dead waiters too: use :meth:`waiting` for the number of waiting tasks.
+    """
+
+    __slots__ = ("lock", "dead")
+
+    def __init__(self, lock: Any) -> None:
+        deque.__init__(self)
+        #: The guard of the primitive that owns the queue.
+        self.lock = lock
+        #: How many of the entries are dead.
+        self.dead = 0
+
+    def waiting(self) -> int:
+        """The number of live waiters."""
+        return len(self) - self.dead
+
+    def live(self) -> list:
+        """The live waiters, first come first."""
+        return [w for w in self if w.queue is not None]
+
+    def take(self) -> "Waiter | None":
+        """Remove and return the longest-waiting live waiter (None if there is none)."""
+        while self:
+            waiter = self.popleft()
+            if waiter.queue is not None:
+                waiter.queue = None
+                return waiter
+            self.dead -= 1
+        return None
+
+    def first(self) -> "Waiter | None":
+        """The longest-waiting live waiter, left in the queue (None if there is none)."""
+        while self:
+            waiter = self[0]
+            if waiter.queue is not None:
+                return waiter
+            self.popleft()
+            self.dead -= 1
+        return None
+
+    def take_all(self) -> list:
+        """Remove and return every live waiter, first come first."""
+        taken = [w for w in self if w.queue is not None]
+        for waiter in taken:
+            waiter.queue = None
+        self.clear()
+        self.dead = 0
+        return taken
+
+    def take_matching(self, predicate: Callable[["Waiter"], bool]) -> list:
+        """Remove and return the live waiters for which ``predicate`` holds, first come first."""
+        taken, kept = [], []
+        for waiter in self:
+            if waiter.queue is not None:
+                (taken if predicate(waiter) else kept).append(waiter)
+        for waiter in taken:
+            waiter.queue = None
+        self.clear()
+        self.extend(kept)
+        self.dead = 0
+        return taken
+
+    def discard(self, waiter: "Waiter") -> bool:
+        """Remove ``waiter`` if it is still queued here (a cancel); False if it was taken already."""
+        if waiter.queue is not self:
+            return False
+        waiter.queue = None
+        # The newest waiter leaving (a timeout, a select's other arms) or the
+        # oldest one: no dead entry needed.
+        if self[-1] is waiter:
+            self.pop()
+        elif self[0] is waiter:
+            self.popleft()
+        else:
+            self.dead += 1
+            if self.dead > _COMPACT_AT and self.dead * 2 > len(self):
+                kept = [w for w in self if w.queue is not None]
+                self.clear()
+                self.extend(kept)
+                self.dead = 0
+        return True
 
 
 class SelectState:
@@ -103,26 +201,25 @@ class SelectState:
 class Waiter:
     """One parked task in one primitive's queue (see the module docstring).
 
-    ``value``/``exc`` are written by whoever completes the wait, before the
-    wake; ``payload`` is what the waiter offers (the item a sender sends);
-    ``kind`` is free for the primitive (e.g. reader/writer).
+    ``queue`` is the :class:`WaitQueue` it waits in (None once taken or
+    removed); ``value``/``exc`` are written by whoever completes the wait,
+    before the wake; ``payload`` is what the waiter offers (the item a
+    sender sends); ``kind`` and ``handle`` are free for the primitive (e.g.
+    reader/writer, the channel handle it waits on).  The task's hub is
+    ``task._hub``.
     """
 
-    __slots__ = ("hub", "task", "lock", "queue", "what", "value", "exc", "payload", "sel", "kind", "handle")
+    __slots__ = ("task", "queue", "what", "value", "exc", "payload", "sel", "kind", "handle")
 
     def __init__(
         self,
-        hub: Any,
         task: Any,
-        lock: Any,
-        queue: Any,
+        queue: WaitQueue | None,
         what: Any,
         payload: Any = None,
         sel: SelectState | None = None,
     ) -> None:
-        self.hub = hub
         self.task = task
-        self.lock = lock
         self.queue = queue
         self.what = what
         self.value: Any = None
@@ -131,6 +228,11 @@ class Waiter:
         self.sel = sel
         self.kind: Any = None
         self.handle: Any = None
+
+    @property
+    def hub(self) -> Any:
+        """The hub the waiting task belongs to."""
+        return self.task._hub
 
     def __call__(self) -> str:
         """Description of the wait, for deadlock reports and ``Task.waiting_for``."""
@@ -155,9 +257,10 @@ class Waiter:
 
     def wake(self) -> None:
         """Resume the task after a handoff (call after releasing the primitive's lock)."""
-        hub = self.hub
+        task = self.task
+        hub = task._hub
         if hub.thread_id == _get_ident():
-            hub.unpark(self.task, self)
+            hub.unpark(task, self)
         else:
             try:
                 hub.loop.call_soon_threadsafe(_wake_in_owner, self)
@@ -166,11 +269,20 @@ class Waiter:
 
     def abort(self) -> bool:
         """Undo the wait for a cancel; False if the handoff already happened."""
-        with self.lock:
-            return self.queue.pop(self, _MISSING) is not _MISSING
+        queue = self.queue
+        if queue is None:
+            return False  # taken (under the lock) already: nothing to undo
+        with queue.lock:
+            return queue.discard(self)
 
     def __repr__(self) -> str:
         return f"<zio.sync.Waiter {getattr(self.task, 'name', self.task)!r} for {self()}>"
+
+
+#: ``new_waiter(Waiter)`` makes a Waiter without running ``__init__``: the hot
+#: paths store just the slots their primitive reads (always ``task``,
+#: ``queue``, ``what`` and ``sel``), which saves the ``__init__`` frame.
+new_waiter = object.__new__
 
 
 def _wake_in_owner(waiter: Waiter) -> None:
@@ -180,7 +292,7 @@ def _wake_in_owner(waiter: Waiter) -> None:
     # Only unpark the park this waiter belongs to (a forced deadlock report
     # may have resumed the task already; never wake an unrelated later park).
     if task._parked and task._waiting_for is token:
-        waiter.hub.unpark(task, waiter)
+        task._hub.unpark(task, waiter)
 
 
 def claim_pair(mine: Waiter | None, theirs: Waiter) -> int:
@@ -267,13 +379,13 @@ def check_cancelled(task: Any = None) -> Any:
 
 def park(waiter: Waiter) -> Any:
     """Park ``waiter``'s task until the handoff (or a cancel that undoes the wait)."""
-    return waiter.hub.park(waiter.abort, waiter)
+    return waiter.task._hub.park(waiter.abort, waiter)
 
 
 def park_uncancellable(waiter: Waiter) -> Any:
     """Park shielded from cancellation (used to re-acquire a Condition's lock)."""
     with CancelScope(shield=True):
-        return waiter.hub.park(waiter.abort, waiter)
+        return waiter.task._hub.park(waiter.abort, waiter)
 
 
 def validate_timeout(timeout: float | None) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, validate_timeout
 from .errors import BrokenBarrierError
 
 __all__ = ["Barrier", "BarrierStatistics"]
@@ -40,7 +40,7 @@ class Barrier:
         self._action = action
         self._timeout = validate_timeout(timeout)
         self._count = 0
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
         self._broken = False
 
     @property
@@ -51,7 +51,7 @@ class Barrier:
     @property
     def n_waiting(self) -> int:
         """Parties currently waiting in this round."""
-        return len(self._waiters)
+        return self._waiters.waiting()
 
     @property
     def broken(self) -> bool:
@@ -67,8 +67,9 @@ class Barrier:
         """
         timeout = validate_timeout(timeout if timeout is not None else self._timeout)
         check_cancelled()
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
+        task = current_task()
+        hub = task._hub
+        waiter = Waiter(task, self._waiters, self._describe)
         with self._guard:
             if self._broken:
                 raise BrokenBarrierError("the barrier is broken")
@@ -78,17 +79,16 @@ class Barrier:
                 # The round is complete: take its waiters now so a cancel
                 # racing with this release fails (the release wins).
                 self._count = 0
-                woken = list(self._waiters)
-                self._waiters.clear()
+                woken = self._waiters.take_all()
             else:
                 woken = None
-                self._waiters[waiter] = True
+                self._waiters.append(waiter)
         if woken is not None:
             return self._release(index, woken)
 
         def abort() -> bool:
             with self._guard:
-                if self._waiters.pop(waiter, None) is None:
+                if not self._waiters.discard(waiter):
                     return False  # the round was released first
                 others = self._break_locked()
             _fail(others)
@@ -123,8 +123,7 @@ class Barrier:
     def _break_locked(self) -> list:
         self._broken = True
         self._count = 0
-        others = list(self._waiters)
-        self._waiters.clear()
+        others = self._waiters.take_all()
         return others
 
     def abort(self) -> None:
@@ -142,13 +141,13 @@ class Barrier:
 
     def statistics(self) -> BarrierStatistics:
         """Parties, waiters and state, for debugging."""
-        return BarrierStatistics(self._parties, len(self._waiters), self._broken)
+        return BarrierStatistics(self._parties, self._waiters.waiting(), self._broken)
 
     def _describe(self) -> str:
-        return f"zio.Barrier at {id(self):#x} ({len(self._waiters)}/{self._parties} parties arrived)"
+        return f"zio.Barrier at {id(self):#x} ({self._waiters.waiting()}/{self._parties} parties arrived)"
 
     def __repr__(self) -> str:
-        state = "broken" if self._broken else f"waiters={len(self._waiters)}/{self._parties}"
+        state = "broken" if self._broken else f"waiters={self._waiters.waiting()}/{self._parties}"
         return f"<zio.Barrier {state}>"
 
 

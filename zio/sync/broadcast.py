@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park
 from .errors import EndOfChannel, Lagged, WouldBlock, closed_error
 
 __all__ = ["BroadcastChannel", "BroadcastStatistics", "Subscriber"]
@@ -48,7 +48,7 @@ class BroadcastChannel(Generic[T]):
         self._next_seq = 0  # sequence number of the next item sent
         # Only subscribers that are caught up wait, so a send hands its item
         # to every waiter directly.
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
         self._subscribers = 0
         self._closed = False
 
@@ -69,12 +69,11 @@ class BroadcastChannel(Generic[T]):
             self._ring.append(item)
             self._next_seq = seq + 1
             woken = []
-            for waiter in self._waiters:
+            for waiter in self._waiters.take_all():
                 if waiter.sel is None or waiter.claim():
                     waiter.value = item
                     waiter.payload._cursor = seq + 1  # consumed at handoff: never lost
                     woken.append(waiter)
-            self._waiters.clear()
         for waiter in woken:
             waiter.wake()
 
@@ -92,8 +91,7 @@ class BroadcastChannel(Generic[T]):
             if self._closed:
                 return
             self._closed = True
-            woken = [w for w in self._waiters if w.sel is None or w.claim()]
-            self._waiters.clear()
+            woken = [w for w in self._waiters.take_all() if w.sel is None or w.claim()]
             for waiter in woken:
                 waiter.exc = EndOfChannel()
         for waiter in woken:
@@ -114,7 +112,12 @@ class BroadcastChannel(Generic[T]):
         """Retained items, sequence counter, subscribers and waiters, for debugging."""
         with self._guard:
             return BroadcastStatistics(
-                len(self._ring), self._capacity, self._next_seq, self._subscribers, len(self._waiters), self._closed
+                len(self._ring),
+                self._capacity,
+                self._next_seq,
+                self._subscribers,
+                self._waiters.waiting(),
+                self._closed,
             )
 
     def _receive_locked(self, sub: "Subscriber[T]", mine: Waiter | None) -> Any:
@@ -169,9 +172,8 @@ class Subscriber(Generic[T]):
         with ch._guard:
             got = ch._receive_locked(self, None)
             if got is _BLOCK:
-                hub, task = current()
-                waiter = Waiter(hub, task, ch._guard, ch._waiters, self._describe, payload=self)
-                ch._waiters[waiter] = True
+                waiter = Waiter(current_task(), ch._waiters, self._describe, payload=self)
+                ch._waiters.append(waiter)
         if got is not _BLOCK:
             return got
         park(waiter)
@@ -216,10 +218,9 @@ class Subscriber(Generic[T]):
                 return
             self._closed = True
             ch._subscribers -= 1
-            mine = [w for w in ch._waiters if w.payload is self]
+            mine = ch._waiters.take_matching(lambda w: w.payload is self)
             woken = []
             for waiter in mine:
-                del ch._waiters[waiter]
                 if waiter.sel is None or waiter.claim():
                     waiter.exc = closed_error("this subscriber")
                     woken.append(waiter)
@@ -275,8 +276,8 @@ class BroadcastReceiveOp(SelectOp):
             if got is _BLOCK:
                 if waiter.sel is not None and waiter.sel.winner is not None:
                     return True  # our select was already won by another arm
-                waiter.lock, waiter.queue, waiter.payload = ch._guard, ch._waiters, self.subscriber
-                ch._waiters[waiter] = True
+                waiter.queue, waiter.payload = ch._waiters, self.subscriber
+                ch._waiters.append(waiter)
                 return False
             waiter.value = got
             return True
@@ -284,7 +285,7 @@ class BroadcastReceiveOp(SelectOp):
     def _unregister(self, waiter: Waiter) -> None:
         ch = self.subscriber._channel
         with ch._guard:
-            ch._waiters.pop(waiter, None)
+            ch._waiters.discard(waiter)
 
     def _describe(self) -> str:
         return f"receive on {self.subscriber._channel!r}"

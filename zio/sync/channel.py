@@ -30,7 +30,10 @@ import math
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current
+from greenlet import getcurrent
+
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current_task, new_waiter
 from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
 
 __all__ = ["Channel", "ChannelStatistics", "ReceiveEnd", "SendEnd"]
@@ -87,8 +90,8 @@ class Channel(Generic[T]):
         self._capacity = capacity if capacity == math.inf else int(capacity)
         # Invariants: receivers wait only while the buffer is empty, senders
         # only while it is full (each handoff goes straight to a waiter).
-        self._senders: WaitQueue = WaitQueue()
-        self._receivers: WaitQueue = WaitQueue()
+        self._senders = WaitQueue(self._guard)
+        self._receivers = WaitQueue(self._guard)
         self._open_send = 1
         self._open_recv = 1
         self._closed = False
@@ -173,16 +176,16 @@ class Channel(Generic[T]):
                 self._capacity,
                 self._open_send,
                 self._open_recv,
-                len(self._senders),
-                len(self._receivers),
+                self._senders.waiting(),
+                self._receivers.waiting(),
                 self._closed,
             )
 
     def __repr__(self) -> str:
         cap = "rendezvous" if self._capacity == 0 else f"capacity={self._capacity}"
         return (
-            f"<zio.Channel {cap} buffered={len(self._buffer)} senders_waiting={len(self._senders)} "
-            f"receivers_waiting={len(self._receivers)}{' closed' if self._closed else ''}>"
+            f"<zio.Channel {cap} buffered={len(self._buffer)} senders_waiting={self._senders.waiting()} "
+            f"receivers_waiting={self._receivers.waiting()}{' closed' if self._closed else ''}>"
         )
 
     # -- internals (all called with self._guard held) -------------------------------
@@ -190,10 +193,8 @@ class Channel(Generic[T]):
     def _fail_waiters(queue: WaitQueue, handle: Any, make_exc: Any) -> list:
         """Claim the waiters of ``queue`` (only those blocked on ``handle`` if given) with an error."""
         woken = []
-        for waiter in list(queue):
-            if handle is not None and waiter.handle is not handle:
-                continue
-            del queue[waiter]
+        taken = queue.take_all() if handle is None else queue.take_matching(lambda w: w.handle is handle)
+        for waiter in taken:
             if waiter.sel is None or waiter.claim():
                 waiter.exc = make_exc()
                 woken.append(waiter)
@@ -209,20 +210,19 @@ class Channel(Generic[T]):
             raise BrokenResourceError("no receive handle of this channel is open: the item was not sent")
         receivers = self._receivers
         if mine is None:
-            while receivers:
-                peer = receivers.popitem(last=False)[0]
+            while (peer := receivers.take()) is not None:
                 if peer.sel is None or peer.claim():
                     peer.value = item
                     return peer
         else:
-            for peer in list(receivers):
+            for peer in receivers.live():
                 outcome = claim_pair(mine, peer)
                 if outcome == 1:
-                    del receivers[peer]
+                    receivers.discard(peer)
                     peer.value = item
                     return peer
                 if outcome == 0:
-                    del receivers[peer]
+                    receivers.discard(peer)
                 elif outcome == -1:
                     return _LOST
         if len(self._buffer) < self._capacity:
@@ -243,25 +243,23 @@ class Channel(Generic[T]):
                 return _LOST
             item = buffer.popleft()
             # A slot opened: move the longest-waiting sender's item in.
-            while senders:
-                peer = senders.popitem(last=False)[0]
+            while (peer := senders.take()) is not None:
                 if peer.sel is None or peer.claim():
                     buffer.append(peer.payload)
                     return item, peer
             return item, None
         if mine is None:
-            while senders:
-                peer = senders.popitem(last=False)[0]
+            while (peer := senders.take()) is not None:
                 if peer.sel is None or peer.claim():
                     return peer.payload, peer
         else:
-            for peer in list(senders):
+            for peer in senders.live():
                 outcome = claim_pair(mine, peer)
                 if outcome == 1:
-                    del senders[peer]
+                    senders.discard(peer)
                     return peer.payload, peer
                 if outcome == 0:
-                    del senders[peer]
+                    senders.discard(peer)
                 elif outcome == -1:
                     return _LOST
         if not self._open_send or self._closed:
@@ -292,49 +290,72 @@ class SendEnd(Generic[T]):
         is closed.  If it raises, the item was not sent.  (Also
         :meth:`Channel.send`, acting on the channel's :attr:`~Channel.send_end`.)
         """
-        task = check_cancelled()
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
         ch = self._channel
         handle = self if ch is not self else ch._send_end
         guard = ch._guard
         guard.acquire()
         try:
-            if handle._closed or ch._closed or not ch._open_recv:
-                ch._send_locked(handle, item, None)  # raises the right error
             receivers = ch._receivers
-            if not receivers:
-                if len(ch._buffer) < ch._capacity:
-                    ch._buffer.append(item)
-                    return
-                peer = _BLOCK
-            else:
-                # _send_locked's loop for a plain (non-select) sender.
+            buffer = ch._buffer
+            if receivers or len(buffer) < ch._capacity or handle._closed or ch._closed or not ch._open_recv:
+                # Completes (or fails) now: a cancellation point all the same.
+                if type(task) is Task:  # check_cancelled, inline
+                    scope = task._scope
+                    while scope is not None and not scope._cancel_called and not scope._shield:
+                        scope = scope._parent
+                    if task._ki_pending or (scope is not None and scope._cancel_called):
+                        check_cancelled(task)
+                else:
+                    task = check_cancelled()
+                if handle._closed or ch._closed or not ch._open_recv:
+                    ch._send_locked(handle, item, None)  # raises the right error
+                # Hand the item to the longest-waiting receiver (WaitQueue.take, inline).
                 while receivers:
-                    peer = receivers.popitem(last=False)[0]
+                    peer = receivers.popleft()
+                    if peer.queue is None:
+                        receivers.dead -= 1
+                        continue
+                    peer.queue = None
                     if peer.sel is None or peer.claim():
                         peer.value = item
                         break
                 else:
-                    peer = ch._send_locked(handle, item, None)
-            if peer is _BLOCK:
-                if task is None:
-                    hub, task = current()
-                else:
-                    hub = task._hub
-                waiter = Waiter(hub, task, guard, ch._senders, ch._describe_send, item)
+                    if len(buffer) < ch._capacity:
+                        buffer.append(item)
+                        return
+                    peer = None  # the receivers were all gone: wait after all
+            else:
+                peer = None
+            if peer is None:
+                # park() checks for cancellation before suspending (and then
+                # aborts the wait), so none is needed before queueing up.
+                if type(task) is not Task:
+                    task = current_task()
+                waiter = new_waiter(Waiter)
+                waiter.task = task
+                waiter.queue = senders = ch._senders
+                waiter.what = ch._describe_send
+                waiter.sel = waiter.exc = None
+                waiter.payload = item
                 waiter.handle = handle
-                ch._senders[waiter] = True
+                senders.append(waiter)
         finally:
             guard.release()
-        if peer is _BLOCK:
-            hub.park(waiter.abort, waiter)
+        if peer is None:
+            task._hub.park(waiter.abort, waiter)
             if waiter.exc is not None:
                 raise waiter.exc
-        elif peer is not _DONE:
-            hub = peer.hub
-            if task is not None and hub is task._hub:
-                hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
-            else:
-                peer.wake()
+            return
+        hub = peer.task._hub
+        if task is not None and hub is task._hub:
+            hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
+        else:
+            peer.wake()
 
     def try_send(self, item: T) -> None:
         """Send ``item`` only if that needs no waiting; else raise :class:`WouldBlock`.  Not a checkpoint."""
@@ -416,39 +437,72 @@ class ReceiveEnd(Generic[T]):
         drained, ClosedResourceError if this handle is closed.  (Also
         :meth:`Channel.receive`, acting on the channel's :attr:`~Channel.receive_end`.)
         """
-        task = check_cancelled()
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
         ch = self._channel
         handle = self if ch is not self else ch._receive_end
         guard = ch._guard
         guard.acquire()
         try:
             buffer = ch._buffer
-            if handle._closed or ch._senders:
-                got = ch._receive_locked(handle, None)
-            elif buffer:
-                return buffer.popleft()
-            elif ch._open_send and not ch._closed:
-                got = _BLOCK
-            else:
-                raise EndOfChannel()
-            if got is _BLOCK:
-                if task is None:
-                    hub, task = current()
+            senders = ch._senders
+            if buffer or senders or handle._closed or not ch._open_send or ch._closed:
+                # Completes (or fails) now: a cancellation point all the same.
+                if type(task) is Task:  # check_cancelled, inline
+                    scope = task._scope
+                    while scope is not None and not scope._cancel_called and not scope._shield:
+                        scope = scope._parent
+                    if task._ki_pending or (scope is not None and scope._cancel_called):
+                        check_cancelled(task)
                 else:
-                    hub = task._hub
-                waiter = Waiter(hub, task, guard, ch._receivers, ch._describe_receive)
+                    task = check_cancelled()
+                if buffer and not handle._closed:
+                    item = buffer.popleft()
+                    # A slot opened: move the longest-waiting sender's item in
+                    # (WaitQueue.take, inline).
+                    while senders:
+                        peer = senders.popleft()
+                        if peer.queue is None:
+                            senders.dead -= 1
+                            continue
+                        peer.queue = None
+                        if peer.sel is None or peer.claim():
+                            buffer.append(peer.payload)
+                            got = item, peer
+                            break
+                    else:
+                        return item
+                else:
+                    # A waiting sender's item, EndOfChannel or a closed handle's
+                    # error; _BLOCK if the senders were all gone.
+                    got = ch._receive_locked(handle, None)
+            else:
+                got = _BLOCK
+            if got is _BLOCK:
+                # park() checks for cancellation before suspending (and then
+                # aborts the wait), so none is needed before queueing up.
+                if type(task) is not Task:
+                    task = current_task()
+                waiter = new_waiter(Waiter)
+                waiter.task = task
+                waiter.queue = receivers = ch._receivers
+                waiter.what = ch._describe_receive
+                waiter.sel = waiter.exc = None
                 waiter.handle = handle
-                ch._receivers[waiter] = True
+                receivers.append(waiter)
         finally:
             guard.release()
         if got is _BLOCK:
-            hub.park(waiter.abort, waiter)
+            task._hub.park(waiter.abort, waiter)
             if waiter.exc is not None:
                 raise waiter.exc
             return waiter.value
         item, peer = got
         if peer is not None:
-            hub = peer.hub
+            hub = peer.task._hub
             if task is not None and hub is task._hub:
                 hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
             else:

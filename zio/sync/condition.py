@@ -7,7 +7,7 @@ from typing import Any, Callable, NamedTuple, TypeVar
 
 from .._core.api import current_time
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
 from .rlock import RLock
 
 __all__ = ["Condition", "ConditionStatistics"]
@@ -43,7 +43,7 @@ class Condition:
                 raise TypeError(f"zio.Condition needs a zio Lock or RLock, got {type(lock).__name__}")
         self._lock = lock
         self._guard = allocate_lock()
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
         #: The underlying lock's acquire/release.
         self.acquire = lock.acquire
         self.release = lock.release
@@ -66,10 +66,9 @@ class Condition:
         if not lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         check_cancelled()
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
+        waiter = Waiter(current_task(), self._waiters, self._describe)
         with self._guard:
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
         saved = lock._release_save()  # not a checkpoint: nothing runs before we park
         try:
             if timeout is None:
@@ -105,8 +104,8 @@ class Condition:
         woken = []
         with self._guard:
             waiters = self._waiters
-            while n > 0 and waiters:
-                woken.append(waiters.popitem(last=False)[0])
+            while n > 0 and (waiter := waiters.take()) is not None:
+                woken.append(waiter)
                 n -= 1
         for waiter in woken:
             waiter.wake()
@@ -119,11 +118,11 @@ class Condition:
 
     def statistics(self) -> ConditionStatistics:
         """Waiters and the lock's statistics, for debugging."""
-        return ConditionStatistics(len(self._waiters), self._lock.statistics())
+        return ConditionStatistics(self._waiters.waiting(), self._lock.statistics())
 
     def _describe(self) -> str:
         return f"a notification of zio.Condition at {id(self):#x}"
 
     def __repr__(self) -> str:
-        return f"<zio.Condition {self._lock!r}, {len(self._waiters)} waiting>"
+        return f"<zio.Condition {self._lock!r}, {self._waiters.waiting()} waiting>"
 

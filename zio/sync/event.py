@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, new_waiter, validate_timeout
 
 __all__ = ["Event", "EventStatistics"]
 
@@ -31,7 +34,7 @@ class Event:
     def __init__(self) -> None:
         self._guard = allocate_lock()
         self._flag = False
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     def is_set(self) -> bool:
         """Whether the flag is set.  The non-blocking form of :meth:`wait`."""
@@ -45,38 +48,61 @@ class Event:
             if self._flag:
                 return
             self._flag = True
-            waiters = self._waiters
             # A select waiter whose select already ended elsewhere is dead: skip it.
-            woken = [w for w in waiters if w.sel is None or w.claim()]
-            waiters.clear()
+            woken = [w for w in self._waiters.take_all() if w.sel is None or w.claim()]
         for waiter in woken:
             waiter.value = True
             waiter.wake()
 
     def clear(self) -> None:
         """Reset the flag to false."""
-        with self._guard:
-            self._flag = False
+        # No guard: a single store is atomic, and set() and wait() read the
+        # flag once under their guard, so they see it before or after this.
+        self._flag = False
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the flag is set; return True, or False if ``timeout`` seconds passed first."""
-        timeout = validate_timeout(timeout)
-        check_cancelled()
-        if self._flag:
-            return True
-        if timeout == 0:
-            return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
-        with self._guard:
-            if self._flag:
+        if timeout is not None:
+            timeout = validate_timeout(timeout)
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
+        flag = self._flag
+        if flag or timeout == 0:
+            # Completes now: still a cancellation point (check_cancelled, inline).
+            if type(task) is Task:
+                scope = task._scope
+                while scope is not None and not scope._cancel_called and not scope._shield:
+                    scope = scope._parent
+                if task._ki_pending or (scope is not None and scope._cancel_called):
+                    check_cancelled(task)
+            else:
+                check_cancelled()
+            return flag
+        if type(task) is not Task:
+            task = current_task()
+        guard = self._guard
+        guard.acquire()
+        try:
+            if self._flag:  # set by another thread meanwhile
+                check_cancelled(task)
                 return True
-            self._waiters[waiter] = True
+            # park() checks for cancellation before suspending (and then
+            # aborts the wait), so none is needed before queueing up.
+            waiter = new_waiter(Waiter)
+            waiter.task = task
+            waiter.queue = waiters = self._waiters
+            waiter.what = self._describe
+            waiter.sel = None
+            waiters.append(waiter)
+        finally:
+            guard.release()
         if timeout is None:
-            park(waiter)
+            task._hub.park(waiter.abort, waiter)
             return True
         with move_on_after(timeout):
-            park(waiter)
+            task._hub.park(waiter.abort, waiter)
             return True
         return False
 
@@ -98,20 +124,20 @@ class Event:
                 if waiter.claim():
                     waiter.value = True
                 return True  # done (or our select was already won elsewhere)
-            waiter.lock, waiter.queue = self._guard, self._waiters
-            self._waiters[waiter] = True
+            waiter.queue = self._waiters
+            self._waiters.append(waiter)
             return False
 
     def _select_unregister(self, waiter: Waiter) -> None:
         with self._guard:
-            self._waiters.pop(waiter, None)
+            self._waiters.discard(waiter)
 
     def statistics(self) -> EventStatistics:
         """Flag and number of waiters, for debugging."""
-        return EventStatistics(self._flag, len(self._waiters))
+        return EventStatistics(self._flag, self._waiters.waiting())
 
     def _describe(self) -> str:
         return f"zio.Event at {id(self):#x} to be set"
 
     def __repr__(self) -> str:
-        return f"<zio.Event {'set' if self._flag else 'unset'}, {len(self._waiters)} waiting>"
+        return f"<zio.Event {'set' if self._flag else 'unset'}, {self._waiters.waiting()} waiting>"

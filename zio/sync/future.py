@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
 
 __all__ = ["Future", "FutureStatistics", "InvalidStateError"]
 
@@ -39,7 +39,7 @@ class Future(Generic[T]):
         self._guard = allocate_lock()
         self._state = _PENDING
         self._value: Any = None
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     def done(self) -> bool:
         """Whether a result or exception was set.  The non-blocking form of :meth:`wait`."""
@@ -63,9 +63,7 @@ class Future(Generic[T]):
                 raise InvalidStateError(f"zio.Future at {id(self):#x} is already set")
             self._state = state
             self._value = value
-            waiters = self._waiters
-            woken = [w for w in waiters if w.sel is None or w.claim()]
-            waiters.clear()
+            woken = [w for w in self._waiters.take_all() if w.sel is None or w.claim()]
         for waiter in woken:
             waiter.wake()
 
@@ -77,12 +75,11 @@ class Future(Generic[T]):
             return True
         if timeout == 0:
             return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
+        waiter = Waiter(current_task(), self._waiters, self._describe)
         with self._guard:
             if self._state != _PENDING:
                 return True
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
         if timeout is None:
             park(waiter)
             return True
@@ -131,21 +128,21 @@ class Future(Generic[T]):
             if self._state != _PENDING:
                 waiter.claim()
                 return True
-            waiter.lock, waiter.queue = self._guard, self._waiters
-            self._waiters[waiter] = True
+            waiter.queue = self._waiters
+            self._waiters.append(waiter)
             return False
 
     def _select_unregister(self, waiter: Waiter) -> None:
         with self._guard:
-            self._waiters.pop(waiter, None)
+            self._waiters.discard(waiter)
 
     def statistics(self) -> FutureStatistics:
         """Whether set, and the number of waiters, for debugging."""
-        return FutureStatistics(self._state != _PENDING, len(self._waiters))
+        return FutureStatistics(self._state != _PENDING, self._waiters.waiting())
 
     def _describe(self) -> str:
         return f"zio.Future at {id(self):#x} to be set"
 
     def __repr__(self) -> str:
         state = ("pending", "result", "exception")[self._state]
-        return f"<zio.Future {state}, {len(self._waiters)} waiting>"
+        return f"<zio.Future {state}, {self._waiters.waiting()} waiting>"

@@ -6,7 +6,7 @@ import math
 from typing import Any, NamedTuple
 
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, validate_timeout
 
 __all__ = ["CapacityLimiter", "CapacityLimiterStatistics"]
 
@@ -36,7 +36,7 @@ class CapacityLimiter:
         self._guard = allocate_lock()
         self._total = self._check_total(total_tokens)
         self._borrowers: set = set()
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     @staticmethod
     def _check_total(value: float) -> float:
@@ -91,20 +91,21 @@ class CapacityLimiter:
         with self._guard:
             if borrower in self._borrowers:
                 raise RuntimeError(f"{borrower!r} already holds a token of this CapacityLimiter")
-            if len(self._borrowers) < self._total and not self._waiters:
+            if len(self._borrowers) < self._total and not self._waiters.waiting():
                 self._borrowers.add(borrower)
                 return True
         if not blocking or timeout == 0:
             return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe, payload=borrower)
+        task = current_task()
+        hub = task._hub
+        waiter = Waiter(task, self._waiters, self._describe, payload=borrower)
         with self._guard:
-            if len(self._borrowers) < self._total and not self._waiters:
+            if len(self._borrowers) < self._total and not self._waiters.waiting():
                 self._borrowers.add(borrower)
                 return True
-            if any(w.payload == borrower for w in self._waiters):
+            if any(w.payload == borrower for w in self._waiters.live()):
                 raise RuntimeError(f"{borrower!r} is already waiting for a token of this CapacityLimiter")
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
         if timeout is None:
             hub.park(waiter.abort, waiter)
             return True
@@ -134,8 +135,7 @@ class CapacityLimiter:
     def _grant_locked(self) -> list:
         woken = []
         waiters = self._waiters
-        while waiters and len(self._borrowers) < self._total:
-            waiter = waiters.popitem(last=False)[0]
+        while len(self._borrowers) < self._total and (waiter := waiters.take()) is not None:
             self._borrowers.add(waiter.payload)
             woken.append(waiter)
         return woken
@@ -151,11 +151,11 @@ class CapacityLimiter:
         """Tokens, borrowers and waiters, for debugging."""
         with self._guard:
             return CapacityLimiterStatistics(
-                len(self._borrowers), self._total, list(self._borrowers), len(self._waiters)
+                len(self._borrowers), self._total, list(self._borrowers), self._waiters.waiting()
             )
 
     def _describe(self) -> str:
         return f"a token of zio.CapacityLimiter at {id(self):#x} ({len(self._borrowers)}/{self._total} borrowed)"
 
     def __repr__(self) -> str:
-        return f"<zio.CapacityLimiter {len(self._borrowers)}/{self._total} borrowed, {len(self._waiters)} waiting>"
+        return f"<zio.CapacityLimiter {len(self._borrowers)}/{self._total} borrowed, {self._waiters.waiting()} waiting>"

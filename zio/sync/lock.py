@@ -8,7 +8,7 @@ from greenlet import getcurrent
 
 from .._core.cancel import move_on_after
 from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, current_task, describe_owner
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, describe_owner, new_waiter
 
 __all__ = ["Lock", "LockStatistics"]
 
@@ -56,9 +56,48 @@ class Lock:
     def __init__(self) -> None:
         self._guard = allocate_lock()
         self._owner: Any = None
-        # Invariant: waiters exist only while the lock is owned (release hands
-        # it over directly), so "owner is None" alone means "free".
-        self._waiters: WaitQueue = WaitQueue()
+        # Invariant: live waiters exist only while the lock is owned (release
+        # hands it over directly), so "owner is None" alone means "free".
+        self._waiters = WaitQueue(self._guard)
+
+    def __enter__(self) -> "Lock":
+        # The blocking acquire, written out (see _waiter's "Hot paths"); it is
+        # also what acquire() runs for its default arguments.
+        try:
+            me = getcurrent()._zio_task
+        except AttributeError:
+            me = None
+        if type(me) is not Task:
+            me = current_task()  # the root task, a foreign greenlet or a plain thread
+        guard = self._guard
+        guard.acquire()
+        try:
+            owner = self._owner
+            if owner is None:
+                # Free: still a cancellation point (check_cancelled, inline).
+                scope = me._scope
+                while scope is not None and not scope._cancel_called and not scope._shield:
+                    scope = scope._parent
+                if me._ki_pending or (scope is not None and scope._cancel_called):
+                    check_cancelled(me)
+                self._owner = me
+                return self
+            if owner is me:
+                raise RuntimeError(
+                    "zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)"
+                )
+            # Held: queue up.  park() checks for cancellation (and then aborts
+            # the wait) before suspending, so no check is needed here.
+            waiter = new_waiter(Waiter)
+            waiter.task = me
+            waiter.queue = waiters = self._waiters
+            waiter.what = self._describe
+            waiter.sel = None
+            waiters.append(waiter)
+        finally:
+            guard.release()
+        me._hub.park(waiter.abort, waiter)  # release() made us the owner before waking us
+        return self
 
     def acquire(self, blocking: bool = True, timeout: float | None = -1) -> bool:
         """Acquire the lock; return True once held (False on timeout or ``blocking=False``).
@@ -66,15 +105,11 @@ class Lock:
         ``timeout`` (seconds, -1/None for none) is a cancel scope around the
         wait; the enclosing scopes' cancellation applies as well.
         """
-        # The hot path is written out inline (see _waiter's "Hot paths").
-        try:
-            me = getcurrent()._zio_task
-        except AttributeError:
-            me = None
-        if type(me) is not Task:
-            me = current_task()  # the root task, a foreign greenlet or a plain thread
-        if timeout != -1:
-            timeout = check_acquire_args(blocking, timeout)
+        if blocking and (timeout == -1 or timeout is None):
+            self.__enter__()
+            return True
+        timeout = check_acquire_args(blocking, timeout)
+        me = current_task()
         if blocking:
             check_cancelled(me)
         guard = self._guard
@@ -90,16 +125,12 @@ class Lock:
                 raise RuntimeError(
                     "zio.Lock.acquire(): this task already holds the lock (it is not reentrant; use RLock)"
                 )
-            hub = me._hub if type(me) is Task else current()[0]
-            waiter = Waiter(hub, me, guard, self._waiters, self._describe)
-            self._waiters[waiter] = True
+            waiter = Waiter(me, self._waiters, self._describe)
+            self._waiters.append(waiter)
         finally:
             guard.release()
-        if timeout < 0:
-            hub.park(waiter.abort, waiter)  # release() made us the owner before waking us
-            return True
         with move_on_after(timeout):
-            hub.park(waiter.abort, waiter)
+            me._hub.park(waiter.abort, waiter)
             return True
         return False
 
@@ -120,17 +151,23 @@ class Lock:
         try:
             if self._owner is not me:
                 self._not_owner()
+            # WaitQueue.take(), inline.
             waiters = self._waiters
-            if not waiters:
+            while waiters:
+                waiter = waiters.popleft()
+                if waiter.queue is not None:
+                    break
+                waiters.dead -= 1
+            else:
                 self._owner = None
                 return
-            waiter = waiters.popitem(last=False)[0]
-            self._owner = waiter.task
+            waiter.queue = None
+            task = self._owner = waiter.task
         finally:
             guard.release()
-        hub = waiter.hub
+        hub = task._hub
         if hub is me._hub:
-            hub.unpark(waiter.task, waiter)  # same thread: Waiter.wake() minus its thread check
+            hub.unpark(task, waiter)  # same thread: Waiter.wake() minus its thread check
         else:
             waiter.wake()
 
@@ -164,11 +201,7 @@ class Lock:
         from .._core.cancel import CancelScope
 
         with CancelScope(shield=True):
-            self.acquire()
-
-    def __enter__(self) -> "Lock":
-        self.acquire()
-        return self
+            self.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
@@ -176,11 +209,11 @@ class Lock:
     def statistics(self) -> LockStatistics:
         """Owner and number of waiters, for debugging."""
         with self._guard:
-            return LockStatistics(self._owner is not None, describe_owner(self._owner), len(self._waiters))
+            return LockStatistics(self._owner is not None, describe_owner(self._owner), self._waiters.waiting())
 
     def _describe(self) -> str:
         return f"zio.Lock at {id(self):#x} held by {describe_owner(self._owner)!r}"
 
     def __repr__(self) -> str:
         state = f"locked by {describe_owner(self._owner)!r}" if self._owner is not None else "unlocked"
-        return f"<zio.Lock {state}, {len(self._waiters)} waiting>"
+        return f"<zio.Lock {state}, {self._waiters.waiting()} waiting>"

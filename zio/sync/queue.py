@@ -19,8 +19,11 @@ import heapq
 from collections import deque
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from .._core.task import Task
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, new_waiter, park, validate_timeout
 from .errors import Empty, Full, ShutDown
 
 __all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueStatistics", "SimpleQueue"]
@@ -50,9 +53,9 @@ class Queue:
         self._guard = allocate_lock()
         # Invariants: getters wait only while the queue is empty, putters
         # only while it is full; each handoff goes straight to a waiter.
-        self._getters: WaitQueue = WaitQueue()
-        self._putters: WaitQueue = WaitQueue()
-        self._joiners: WaitQueue = WaitQueue()
+        self._getters = WaitQueue(self._guard)
+        self._putters = WaitQueue(self._guard)
+        self._joiners = WaitQueue(self._guard)
         self.unfinished_tasks = 0
         self.is_shutdown = False
         # put()/get() skip the hook calls when the hooks are Queue's own deque ones.
@@ -98,53 +101,89 @@ class Queue:
         ``timeout`` seconds: raise ``queue.Full`` if no room came in time.
         Raises ``ShutDown`` after :meth:`shutdown`.
         """
-        if block:
-            if timeout is not None:
-                timeout = validate_timeout(timeout)
-            task = check_cancelled()
-        else:
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        if timeout is not None and block:
+            timeout = validate_timeout(timeout)
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
             task = None
         guard = self._guard
         guard.acquire()
         try:
             getters = self._getters
-            if self.is_shutdown:
-                peer = self._put_locked(item)  # raises ShutDown
-            elif getters:
-                # _put_locked's handoff to the longest-waiting getter.
-                peer = getters.popitem(last=False)[0]
-                peer.value = item
-                self.unfinished_tasks += 1
-            elif self._plain and (self.maxsize <= 0 or len(self.queue) < self.maxsize):
-                self.queue.append(item)
-                self.unfinished_tasks += 1
-                return
-            else:
-                peer = self._put_locked(item)
-            if peer is _BLOCK:
-                if not block or timeout == 0:
-                    raise Full
-                if task is None:
-                    hub, task = current()
+            if (
+                getters
+                or self.is_shutdown
+                or not self._plain
+                or self.maxsize <= 0
+                or len(self.queue) < self.maxsize
+                or not block
+                or timeout == 0
+            ):
+                # Completes (or fails) now: a cancellation point all the same
+                # when blocking.
+                if block:
+                    if type(task) is Task:  # check_cancelled, inline
+                        scope = task._scope
+                        while scope is not None and not scope._cancel_called and not scope._shield:
+                            scope = scope._parent
+                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                            check_cancelled(task)
+                    else:
+                        task = check_cancelled()
+                if self.is_shutdown:
+                    self._put_locked(item)  # raises ShutDown
+                if getters:
+                    # _put_locked's handoff to the longest-waiting getter
+                    # (WaitQueue.take, inline).
+                    while getters:
+                        peer = getters.popleft()
+                        if peer.queue is not None:
+                            peer.queue = None
+                            peer.value = item
+                            self.unfinished_tasks += 1
+                            break
+                        getters.dead -= 1
+                    else:
+                        peer = self._put_locked(item)
+                elif self._plain and (self.maxsize <= 0 or len(self.queue) < self.maxsize):
+                    self.queue.append(item)
+                    self.unfinished_tasks += 1
+                    return
                 else:
-                    hub = task._hub
-                waiter = Waiter(hub, task, guard, self._putters, self._describe_put, item)
-                self._putters[waiter] = True
+                    peer = self._put_locked(item)  # a hook's put, ShutDown, or full
+                if peer is _BLOCK and (not block or timeout == 0):
+                    raise Full
+            else:
+                peer = _BLOCK
+            if peer is _BLOCK:
+                # park() checks for cancellation before suspending (and then
+                # aborts the wait), so none is needed before queueing up.
+                if type(task) is not Task:
+                    task = current_task()
+                waiter = new_waiter(Waiter)
+                waiter.task = task
+                waiter.queue = putters = self._putters
+                waiter.what = self._describe_put
+                waiter.sel = waiter.exc = None
+                waiter.payload = item
+                putters.append(waiter)
         finally:
             guard.release()
         if peer is not _BLOCK:
             if peer is not _DONE:
-                hub = peer.hub
+                hub = peer.task._hub
                 if task is not None and hub is task._hub:
                     hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
                 else:
                     peer.wake()
             return
         if timeout is None:
-            hub.park(waiter.abort, waiter)
+            task._hub.park(waiter.abort, waiter)
         else:
             with move_on_after(timeout) as scope:
-                hub.park(waiter.abort, waiter)
+                task._hub.park(waiter.abort, waiter)
             if scope.cancelled_caught:
                 raise Full
         if waiter.exc is not None:
@@ -157,9 +196,8 @@ class Queue:
     def _put_locked(self, item: Any) -> Any:
         if self.is_shutdown:
             raise ShutDown("the queue was shut down")
-        getters = self._getters
-        if getters:
-            getter = getters.popitem(last=False)[0]
+        getter = self._getters.take()
+        if getter is not None:
             getter.value = item
             self.unfinished_tasks += 1
             return getter
@@ -177,48 +215,63 @@ class Queue:
         ``timeout`` seconds: raise ``queue.Empty`` if none came in time.
         Raises ``ShutDown`` once the queue is shut down and empty.
         """
-        if block:
-            if timeout is not None:
-                timeout = validate_timeout(timeout)
-            task = check_cancelled()
-        else:
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        if timeout is not None and block:
+            timeout = validate_timeout(timeout)
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
             task = None
         guard = self._guard
         guard.acquire()
         try:
-            if self._putters or not self._plain:
-                got = self._get_locked()
-            elif self.queue:
-                return self.queue.popleft()
-            elif self.is_shutdown:
-                raise ShutDown("the queue was shut down and is empty")
+            plain = self._plain
+            if (plain and self.queue) or self._putters or not plain or self.is_shutdown or not block or timeout == 0:
+                # Completes (or fails) now: a cancellation point all the same
+                # when blocking.
+                if block:
+                    if type(task) is Task:  # check_cancelled, inline
+                        scope = task._scope
+                        while scope is not None and not scope._cancel_called and not scope._shield:
+                            scope = scope._parent
+                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                            check_cancelled(task)
+                    else:
+                        task = check_cancelled()
+                if plain and self.queue and not self._putters:
+                    return self.queue.popleft()
+                got = self._get_locked()  # a hook's get, a putter's item moved in, ShutDown or empty
+                if got is _BLOCK and (not block or timeout == 0):
+                    raise Empty
             else:
                 got = _BLOCK
             if got is _BLOCK:
-                if not block or timeout == 0:
-                    raise Empty
-                if task is None:
-                    hub, task = current()
-                else:
-                    hub = task._hub
-                waiter = Waiter(hub, task, guard, self._getters, self._describe_get)
-                self._getters[waiter] = True
+                # park() checks for cancellation before suspending (and then
+                # aborts the wait), so none is needed before queueing up.
+                if type(task) is not Task:
+                    task = current_task()
+                waiter = new_waiter(Waiter)
+                waiter.task = task
+                waiter.queue = getters = self._getters
+                waiter.what = self._describe_get
+                waiter.sel = waiter.exc = None
+                getters.append(waiter)
         finally:
             guard.release()
         if got is not _BLOCK:
             item, peer = got
             if peer is not None:
-                hub = peer.hub
+                hub = peer.task._hub
                 if task is not None and hub is task._hub:
                     hub.unpark(peer.task, peer)  # same thread: Waiter.wake() minus its thread check
                 else:
                     peer.wake()
             return item
         if timeout is None:
-            hub.park(waiter.abort, waiter)
+            task._hub.park(waiter.abort, waiter)
         else:
             with move_on_after(timeout) as scope:
-                hub.park(waiter.abort, waiter)
+                task._hub.park(waiter.abort, waiter)
             if scope.cancelled_caught:
                 raise Empty
         if waiter.exc is not None:
@@ -232,10 +285,9 @@ class Queue:
     def _get_locked(self) -> Any:
         if self._qsize():
             item = self._get()
-            putters = self._putters
-            if putters:
-                # A slot opened: move the longest-waiting putter's item in.
-                putter = putters.popitem(last=False)[0]
+            # A slot opened: move the longest-waiting putter's item in.
+            putter = self._putters.take()
+            if putter is not None:
                 self._put(putter.payload)
                 self.unfinished_tasks += 1
                 return item, putter
@@ -258,21 +310,18 @@ class Queue:
     def _release_joiners_locked(self) -> list:
         if self.unfinished_tasks or not self._joiners:
             return []
-        woken = list(self._joiners)
-        self._joiners.clear()
-        return woken
+        return self._joiners.take_all()
 
     def join(self) -> None:
         """Block until every item put has been processed (task_done() called for it)."""
         check_cancelled()
         if not self.unfinished_tasks:
             return
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._joiners, self._describe_join)
+        waiter = Waiter(current_task(), self._joiners, self._describe_join)
         with self._guard:
             if not self.unfinished_tasks:
                 return
-            self._joiners[waiter] = True
+            self._joiners.append(waiter)
         park(waiter)
 
     def shutdown(self, immediate: bool = False) -> None:
@@ -288,9 +337,7 @@ class Queue:
                     self._get()
                     if self.unfinished_tasks > 0:
                         self.unfinished_tasks -= 1
-            woken = list(self._putters) + list(self._getters)
-            self._putters.clear()
-            self._getters.clear()
+            woken = self._putters.take_all() + self._getters.take_all()
             for waiter in woken:
                 waiter.exc = ShutDown("the queue was shut down")
             woken += self._release_joiners_locked()
@@ -304,9 +351,9 @@ class Queue:
                 self._qsize(),
                 self.maxsize,
                 self.unfinished_tasks,
-                len(self._putters),
-                len(self._getters),
-                len(self._joiners),
+                self._putters.waiting(),
+                self._getters.waiting(),
+                self._joiners.waiting(),
                 self.is_shutdown,
             )
 

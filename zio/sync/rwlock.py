@@ -10,7 +10,6 @@ from ._waiter import (
     WaitQueue,
     allocate_lock,
     check_cancelled,
-    current,
     current_task,
     describe_owner,
     validate_timeout,
@@ -52,7 +51,7 @@ class RwLock:
         self._guard = allocate_lock()
         self._writer: Any = None
         self._readers: dict[Any, int] = {}
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     # -- reading ------------------------------------------------------------------
     def acquire_read(self, blocking: bool = True, timeout: float | None = None) -> bool:
@@ -120,18 +119,18 @@ class RwLock:
                 return True
         if not blocking or timeout == 0:
             return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, lambda: self._describe(kind))
+        hub = me._hub
+        waiter = Waiter(me, self._waiters, lambda: self._describe(kind))
         waiter.kind = kind
         with self._guard:
             if self._free_for(kind, me):
                 self._take(kind, me)
                 return True
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
 
         def abort() -> bool:
             with self._guard:
-                if self._waiters.pop(waiter, None) is None:
+                if not self._waiters.discard(waiter):
                     return False  # a release made us a holder first: that wins
                 # A cancelled writer at the head may have been holding back
                 # the readers queued behind it.
@@ -154,12 +153,12 @@ class RwLock:
                 return True  # re-entrant read (would deadlock behind a waiting writer)
             if self._writer is me:
                 raise RuntimeError("zio.RwLock: the caller holds the write lock; it cannot also take a read lock")
-            return self._writer is None and not self._waiters
+            return self._writer is None and not self._waiters.waiting()
         if self._writer is me:
             raise RuntimeError("zio.RwLock: the caller already holds the write lock (it is not reentrant)")
         if me in self._readers:
             raise RuntimeError("zio.RwLock: cannot upgrade a read lock to a write lock (release the read lock first)")
-        return self._writer is None and not self._readers and not self._waiters
+        return self._writer is None and not self._readers and not self._waiters.waiting()
 
     def _take(self, kind: str, glet: Any) -> None:
         if kind == _READ:
@@ -171,16 +170,15 @@ class RwLock:
         """Hand the lock to the head of the queue (a writer, or a run of readers)."""
         woken = []
         waiters = self._waiters
-        while waiters and self._writer is None:
-            head = next(iter(waiters))
+        while self._writer is None and (head := waiters.first()) is not None:
             if head.kind == _WRITE:
                 if self._readers:
                     break
-                del waiters[head]
+                waiters.take()
                 self._writer = head.task
                 woken.append(head)
                 break
-            del waiters[head]
+            waiters.take()
             self._take(_READ, head.task)
             woken.append(head)
         return woken
@@ -188,7 +186,7 @@ class RwLock:
     def statistics(self) -> RwLockStatistics:
         """Holders and waiters, for debugging."""
         with self._guard:
-            kinds = [w.kind for w in self._waiters]
+            kinds = [w.kind for w in self._waiters.live()]
             return RwLockStatistics(
                 describe_owner(self._writer), len(self._readers), kinds.count(_READ), kinds.count(_WRITE)
             )
@@ -203,7 +201,7 @@ class RwLock:
 
     def __repr__(self) -> str:
         writer = describe_owner(self._writer)
-        return f"<zio.RwLock writer={writer!r} readers={len(self._readers)} waiting={len(self._waiters)}>"
+        return f"<zio.RwLock writer={writer!r} readers={len(self._readers)} waiting={self._waiters.waiting()}>"
 
 
 class _Guarded:

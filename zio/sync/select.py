@@ -130,8 +130,8 @@ class ReceiveOp(SelectOp):
             if got is _LOST:
                 return True
             if got is _BLOCK:
-                waiter.lock, waiter.queue, waiter.handle = ch._guard, ch._receivers, self.handle
-                ch._receivers[waiter] = True
+                waiter.queue, waiter.handle = ch._receivers, self.handle
+                ch._receivers.append(waiter)
                 return False
             item, peer = got
             waiter.value = item
@@ -142,7 +142,7 @@ class ReceiveOp(SelectOp):
     def _unregister(self, waiter: Waiter) -> None:
         ch = self.handle._channel
         with ch._guard:
-            ch._receivers.pop(waiter, None)
+            ch._receivers.discard(waiter)
 
     def _describe(self) -> str:
         return f"receive on {self.handle._channel!r}"
@@ -186,9 +186,9 @@ class SendOp(SelectOp):
             if peer is _LOST:
                 return True
             if peer is _BLOCK:
-                waiter.lock, waiter.queue, waiter.handle = ch._guard, ch._senders, self.handle
+                waiter.queue, waiter.handle = ch._senders, self.handle
                 waiter.payload = self.item
-                ch._senders[waiter] = True
+                ch._senders.append(waiter)
                 return False
         if peer is not _DONE:
             peer.wake()
@@ -197,7 +197,7 @@ class SendOp(SelectOp):
     def _unregister(self, waiter: Waiter) -> None:
         ch = self.handle._channel
         with ch._guard:
-            ch._senders.pop(waiter, None)
+            ch._senders.discard(waiter)
 
     def _describe(self) -> str:
         return f"send on {self.handle._channel!r}"
@@ -269,15 +269,16 @@ class JoinOp(SelectOp):
 
     def _register(self, waiter: Waiter) -> bool:
         task = self.task
-        if task._hub is not waiter.hub:
+        hub = waiter.task._hub
+        if task._hub is not hub:
             raise WrongThreadError(f"task {task.name!r} belongs to another thread's hub; select on it there")
         if task._status == DONE:
             waiter.claim()
             return True
         # A small helper task does the joining, so a task's joiners stay
         # plain parked tasks; the select cancels it when it ends.
-        waiter.payload = waiter.hub.spawn(
-            _join_watcher, (waiter.hub, task, waiter), name=f"zio.select join of {task.name!r}"
+        waiter.payload = hub.spawn(
+            _join_watcher, (hub, task, waiter), name=f"zio.select join of {task.name!r}"
         )
         return False
 
@@ -405,7 +406,7 @@ def select(*ops: Any) -> Selected:
         for index, op in enumerate(op_list):
             if isinstance(op, TimeoutOp):
                 continue
-            waiter = Waiter(hub, task, None, None, sel, sel=sel)
+            waiter = Waiter(task, None, sel, sel=sel)
             waiter.kind = index
             registered.append((op, waiter))
             try:

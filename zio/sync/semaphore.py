@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
 
 __all__ = ["BoundedSemaphore", "Semaphore", "SemaphoreStatistics"]
 
@@ -40,7 +40,7 @@ class Semaphore:
         self._guard = allocate_lock()
         self._value = value
         # Invariant: waiters exist only while value == 0 (release hands over).
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     @property
     def value(self) -> int:
@@ -60,13 +60,12 @@ class Semaphore:
                 return True
         if not blocking or timeout == 0:
             return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
+        waiter = Waiter(current_task(), self._waiters, self._describe)
         with self._guard:
             if self._value > 0:
                 self._value -= 1
                 return True
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
         if timeout is None:
             park(waiter)
             return True
@@ -87,8 +86,8 @@ class Semaphore:
             self._check_bound(n)
             woken = []
             waiters = self._waiters
-            while n and waiters:
-                woken.append(waiters.popitem(last=False)[0])
+            while n and (waiter := waiters.take()) is not None:
+                woken.append(waiter)
                 n -= 1
             self._value += n
         for waiter in woken:
@@ -106,13 +105,13 @@ class Semaphore:
 
     def statistics(self) -> SemaphoreStatistics:
         """Value, cap and waiters, for debugging."""
-        return SemaphoreStatistics(self._value, self._bound, len(self._waiters))
+        return SemaphoreStatistics(self._value, self._bound, self._waiters.waiting())
 
     def _describe(self) -> str:
         return f"a permit of {type(self).__name__} at {id(self):#x}"
 
     def __repr__(self) -> str:
-        return f"<zio.{type(self).__name__} value={self._value}, {len(self._waiters)} waiting>"
+        return f"<zio.{type(self).__name__} value={self._value}, {self._waiters.waiting()} waiting>"
 
 
 class BoundedSemaphore(Semaphore):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
 
 __all__ = ["WaitGroup", "WaitGroupStatistics"]
 
@@ -32,7 +32,7 @@ class WaitGroup:
     def __init__(self) -> None:
         self._guard = allocate_lock()
         self._count = 0
-        self._waiters: WaitQueue = WaitQueue()
+        self._waiters = WaitQueue(self._guard)
 
     @property
     def count(self) -> int:
@@ -48,8 +48,7 @@ class WaitGroup:
             self._count = count
             if count or not self._waiters:
                 return
-            woken = list(self._waiters)
-            self._waiters.clear()
+            woken = self._waiters.take_all()
         for waiter in woken:
             waiter.wake()
 
@@ -65,12 +64,11 @@ class WaitGroup:
             return True
         if timeout == 0:
             return False
-        hub, task = current()
-        waiter = Waiter(hub, task, self._guard, self._waiters, self._describe)
+        waiter = Waiter(current_task(), self._waiters, self._describe)
         with self._guard:
             if not self._count:
                 return True
-            self._waiters[waiter] = True
+            self._waiters.append(waiter)
         if timeout is None:
             park(waiter)
             return True
@@ -88,10 +86,10 @@ class WaitGroup:
 
     def statistics(self) -> WaitGroupStatistics:
         """Counter and waiters, for debugging."""
-        return WaitGroupStatistics(self._count, len(self._waiters))
+        return WaitGroupStatistics(self._count, self._waiters.waiting())
 
     def _describe(self) -> str:
         return f"zio.WaitGroup at {id(self):#x} to reach zero (count={self._count})"
 
     def __repr__(self) -> str:
-        return f"<zio.WaitGroup count={self._count}, {len(self._waiters)} waiting>"
+        return f"<zio.WaitGroup count={self._count}, {self._waiters.waiting()} waiting>"
