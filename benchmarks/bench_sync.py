@@ -23,6 +23,17 @@ with the same shape, and checks its own result:
 * ``mpmc``: 1,000,000 items through a bounded channel of capacity 64 with 4
   producers and 4 consumers, ``zio.Channel(64)`` vs
   ``gevent.queue.Queue(64)``; ms in total and µs per item.
+* ``event_pingpong``: two fibers take turns through two events
+  (``a.set(); b.wait(); b.clear()`` against ``a.wait(); a.clear(); b.set()``),
+  ``zio.Event`` vs ``gevent.event.Event``; µs per round trip.
+* ``semaphore_pingpong``: the same through two semaphores starting at 0
+  (``a.release(); b.acquire()`` against ``a.acquire(); b.release()``),
+  ``zio.Semaphore`` vs ``gevent.lock.Semaphore``; µs per round trip.
+* ``condition_pingpong``: two fibers take turns on one condition variable
+  (set the turn, ``notify()``, ``wait()`` until it comes back), with
+  ``zio.Condition(zio.Lock())`` vs ``threading.Condition(threading.Lock())``
+  after ``gevent.monkey.patch_all()`` (gevent has no Condition of its own:
+  this is how gevent programs get one); µs per round trip.
 
 Each row is reported as wall time and as the process's CPU time per
 operation; on a shared machine the CPU time is the steadier of the two.
@@ -123,6 +134,61 @@ def zio_scenario(name: str) -> None:
         _check(sum(totals) == n * (n - 1) // 2 and len(totals) == MPMC_CONSUMERS, "mpmc items")
         emit(ms=elapsed * 1e3, us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
 
+    def event_pingpong(a: object, b: object) -> None:
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                a.wait()  # type: ignore[attr-defined]
+                a.clear()  # type: ignore[attr-defined]
+                b.set()  # type: ignore[attr-defined]
+
+        p = zio.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            a.set()  # type: ignore[attr-defined]
+            b.wait()  # type: ignore[attr-defined]
+            b.clear()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def semaphore_pingpong(a: object, b: object) -> None:
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                a.acquire()  # type: ignore[attr-defined]
+                b.release()  # type: ignore[attr-defined]
+
+        p = zio.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            a.release()  # type: ignore[attr-defined]
+            b.acquire()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def condition_pingpong(cond: object) -> None:
+        turn = [0]  # whose turn: 0 ping, 1 pong
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                with cond:  # type: ignore[attr-defined]
+                    while turn[0] != 1:
+                        cond.wait()  # type: ignore[attr-defined]
+                    turn[0] = 0
+                    cond.notify()  # type: ignore[attr-defined]
+
+        p = zio.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            with cond:  # type: ignore[attr-defined]
+                turn[0] = 1
+                cond.notify()  # type: ignore[attr-defined]
+                while turn[0] != 0:
+                    cond.wait()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
     fns = {
         "chan0_pingpong": lambda: pingpong(lambda: zio.Channel(0)),
         "chan1_pingpong": lambda: pingpong(lambda: zio.Channel(1)),
@@ -130,6 +196,9 @@ def zio_scenario(name: str) -> None:
         "lock": lambda: contended(zio.Lock()),
         "rlock": lambda: contended(zio.RLock()),
         "mpmc": mpmc,
+        "event_pingpong": lambda: event_pingpong(zio.Event(), zio.Event()),
+        "semaphore_pingpong": lambda: semaphore_pingpong(zio.Semaphore(0), zio.Semaphore(0)),
+        "condition_pingpong": lambda: condition_pingpong(zio.Condition(zio.Lock())),
     }
     zio.run(fns[name])
 
@@ -154,6 +223,7 @@ class _GeventQueueAdapter:
 # -- gevent -----------------------------------------------------------------
 def gevent_scenario(name: str) -> None:
     import gevent
+    import gevent.event
     import gevent.lock
     import gevent.queue
 
@@ -224,6 +294,61 @@ def gevent_scenario(name: str) -> None:
         _check(sum(totals) == n * (n - 1) // 2 and len(totals) == MPMC_CONSUMERS, "mpmc items")
         emit(ms=elapsed * 1e3, us_per_op=elapsed / n * 1e6, cpu_us_per_op=cpu / n * 1e6)
 
+    def event_pingpong(a: object, b: object) -> None:
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                a.wait()  # type: ignore[attr-defined]
+                a.clear()  # type: ignore[attr-defined]
+                b.set()  # type: ignore[attr-defined]
+
+        p = gevent.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            a.set()  # type: ignore[attr-defined]
+            b.wait()  # type: ignore[attr-defined]
+            b.clear()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def semaphore_pingpong(a: object, b: object) -> None:
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                a.acquire()  # type: ignore[attr-defined]
+                b.release()  # type: ignore[attr-defined]
+
+        p = gevent.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            a.release()  # type: ignore[attr-defined]
+            b.acquire()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
+    def condition_pingpong(cond: object) -> None:
+        turn = [0]  # whose turn: 0 ping, 1 pong
+
+        def pong() -> None:
+            for _ in range(N_PINGPONG):
+                with cond:  # type: ignore[attr-defined]
+                    while turn[0] != 1:
+                        cond.wait()  # type: ignore[attr-defined]
+                    turn[0] = 0
+                    cond.notify()  # type: ignore[attr-defined]
+
+        p = gevent.spawn(pong)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(N_PINGPONG):
+            with cond:  # type: ignore[attr-defined]
+                turn[0] = 1
+                cond.notify()  # type: ignore[attr-defined]
+                while turn[0] != 0:
+                    cond.wait()  # type: ignore[attr-defined]
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        p.join()
+        emit(us_per_op=elapsed / N_PINGPONG * 1e6, cpu_us_per_op=cpu / N_PINGPONG * 1e6)
+
     fns = {
         "chan0_pingpong": lambda: pingpong(lambda: _GeventQueueAdapter(gevent.queue.Channel())),
         "chan1_pingpong": lambda: pingpong(lambda: _GeventQueueAdapter(gevent.queue.Queue(1))),
@@ -231,11 +356,34 @@ def gevent_scenario(name: str) -> None:
         "lock": lambda: contended(gevent.lock.Semaphore(1)),
         "rlock": lambda: contended(gevent.lock.RLock()),
         "mpmc": mpmc,
+        "event_pingpong": lambda: event_pingpong(gevent.event.Event(), gevent.event.Event()),
+        "semaphore_pingpong": lambda: semaphore_pingpong(gevent.lock.Semaphore(0), gevent.lock.Semaphore(0)),
+        "condition_pingpong": lambda: condition_pingpong(_gevent_condition()),
     }
     fns[name]()
 
 
-SCENARIOS = ["chan0_pingpong", "chan1_pingpong", "queue_pingpong", "lock", "rlock", "mpmc"]
+def _gevent_condition() -> object:
+    """threading.Condition on gevent's locks: what a gevent program uses (gevent has no Condition)."""
+    import gevent.monkey
+
+    gevent.monkey.patch_all()
+    import threading
+
+    return threading.Condition(threading.Lock())
+
+
+SCENARIOS = [
+    "chan0_pingpong",
+    "chan1_pingpong",
+    "queue_pingpong",
+    "lock",
+    "rlock",
+    "mpmc",
+    "event_pingpong",
+    "semaphore_pingpong",
+    "condition_pingpong",
+]
 METRICS = {"us_per_op": "µs", "cpu_us_per_op": "µs", "ms": "ms"}
 
 

@@ -70,6 +70,7 @@ __all__ = [
     "current",
     "current_task",
     "describe_owner",
+    "get_ident",
     "new_waiter",
     "park",
     "park_uncancellable",
@@ -79,7 +80,7 @@ __all__ = [
 # Captured at import: zio.patch may later replace the _thread module's
 # functions with fiber-aware ones, but a primitive's guard must be a real lock.
 allocate_lock = _thread.allocate_lock
-_get_ident = _thread.get_ident
+get_ident = _get_ident = _thread.get_ident
 
 #: ``SelectState.winner`` once the select was cancelled: no arm may win.
 ABORTED: Any = object()

@@ -8,7 +8,16 @@ from greenlet import getcurrent
 
 from .._core.cancel import move_on_after
 from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, new_waiter, validate_timeout
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    get_ident,
+    new_waiter,
+    validate_timeout,
+)
 
 __all__ = ["Event", "EventStatistics"]
 
@@ -44,15 +53,28 @@ class Event:
 
     def set(self) -> None:
         """Set the flag and wake every waiter.  Idempotent; never blocks."""
-        with self._guard:
+        guard = self._guard
+        guard.acquire()
+        try:
             if self._flag:
                 return
             self._flag = True
+            waiters = self._waiters
+            if not waiters:
+                return
             # A select waiter whose select already ended elsewhere is dead: skip it.
-            woken = [w for w in self._waiters.take_all() if w.sel is None or w.claim()]
+            woken = [w for w in waiters.take_all() if w.sel is None or w.claim()]
+        finally:
+            guard.release()
+        me = get_ident()
         for waiter in woken:
             waiter.value = True
-            waiter.wake()
+            task = waiter.task
+            hub = task._hub
+            if hub.thread_id == me:
+                hub.unpark(task, waiter)  # Waiter.wake(), inline
+            else:
+                waiter.wake()
 
     def clear(self) -> None:
         """Reset the flag to false."""

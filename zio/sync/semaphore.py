@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from greenlet import getcurrent
+
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
+from .._core.task import Task
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    get_ident,
+    new_waiter,
+    validate_timeout,
+)
 
 __all__ = ["BoundedSemaphore", "Semaphore", "SemaphoreStatistics"]
 
@@ -49,28 +61,50 @@ class Semaphore:
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit; True once taken, False on timeout or if ``blocking=False`` and none is free."""
-        if not blocking and timeout is not None:
-            raise ValueError("can't specify timeout for non-blocking acquire")
-        timeout = validate_timeout(timeout)
-        if blocking:
-            check_cancelled()
-        with self._guard:
-            if self._value > 0:
-                self._value -= 1
-                return True
-        if not blocking or timeout == 0:
-            return False
-        waiter = Waiter(current_task(), self._waiters, self._describe)
-        with self._guard:
-            if self._value > 0:
-                self._value -= 1
-                return True
-            self._waiters.append(waiter)
+        # The hot path is written out inline (see _waiter's "Hot paths").
+        if timeout is not None:
+            if not blocking:
+                raise ValueError("can't specify timeout for non-blocking acquire")
+            timeout = validate_timeout(timeout)
+        try:
+            task = getcurrent()._zio_task
+        except AttributeError:
+            task = None
+        guard = self._guard
+        guard.acquire()
+        try:
+            if self._value > 0 or not blocking or timeout == 0:
+                # Completes now: a cancellation point all the same when blocking.
+                if blocking:
+                    if type(task) is Task:  # check_cancelled, inline
+                        scope = task._scope
+                        while scope is not None and not scope._cancel_called and not scope._shield:
+                            scope = scope._parent
+                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                            check_cancelled(task)
+                    else:
+                        check_cancelled()
+                if self._value > 0:
+                    self._value -= 1
+                    return True
+                return False
+            # park() checks for cancellation before suspending (and then
+            # aborts the wait), so none is needed before queueing up.
+            if type(task) is not Task:
+                task = current_task()
+            waiter = new_waiter(Waiter)
+            waiter.task = task
+            waiter.queue = waiters = self._waiters
+            waiter.what = self._describe
+            waiter.sel = None
+            waiters.append(waiter)
+        finally:
+            guard.release()
         if timeout is None:
-            park(waiter)
+            task._hub.park(waiter.abort, waiter)  # release() handed us a permit before waking us
             return True
         with move_on_after(timeout):
-            park(waiter)  # release() handed us a permit before waking us
+            task._hub.park(waiter.abort, waiter)
             return True
         return False
 
@@ -82,16 +116,35 @@ class Semaphore:
         """Return ``n`` permits (waking up to ``n`` waiters).  Not a checkpoint."""
         if n < 1:
             raise ValueError("n must be one or more")
-        with self._guard:
-            self._check_bound(n)
-            woken = []
+        guard = self._guard
+        guard.acquire()
+        try:
+            if self._bound is not None:
+                self._check_bound(n)
             waiters = self._waiters
-            while n and (waiter := waiters.take()) is not None:
+            if not waiters:
+                self._value += n
+                return
+            woken = []
+            while n and waiters:  # WaitQueue.take(), inline
+                waiter = waiters.popleft()
+                if waiter.queue is None:
+                    waiters.dead -= 1
+                    continue
+                waiter.queue = None
                 woken.append(waiter)
                 n -= 1
             self._value += n
+        finally:
+            guard.release()
+        me = get_ident()
         for waiter in woken:
-            waiter.wake()
+            task = waiter.task
+            hub = task._hub
+            if hub.thread_id == me:
+                hub.unpark(task, waiter)  # Waiter.wake(), inline
+            else:
+                waiter.wake()
 
     def _check_bound(self, n: int) -> None:
         pass
