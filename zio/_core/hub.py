@@ -30,9 +30,10 @@ __all__ = ["Hub"]
 
 _monotonic = time.monotonic
 
-# While tasks are runnable the hub still polls for I/O and timers, but at most
-# this often: polling on every sleep(0) would cost a syscall per switch.
-_BUSY_POLL_INTERVAL = 0.0005
+# Between two passes over the runnable tasks the hub polls for I/O without
+# blocking, but at most this often (see _run_forever).
+_MIN_POLL_INTERVAL = 0.0005
+
 # How many task-to-task switches may happen before control returns to the hub.
 _SWITCH_BUDGET = 64
 
@@ -110,6 +111,10 @@ class Hub:
         if task is None:
             task = self._foreign[g] = RootTask(self, g, name=f"greenlet-{id(g):#x}")
         return task
+
+    def has_runnable(self) -> bool:
+        """Whether any task is waiting for its turn to run."""
+        return bool(self.runnable)
 
     # -- spawning ------------------------------------------------------------
     def spawn(
@@ -354,20 +359,22 @@ class Hub:
         runnable = self.runnable
         run_once = loop.run_once
         last_poll = 0.0
+        # Tasks still to run before the hub may poll again: those that were
+        # runnable when it last polled (FIFO order puts them first).  Polling
+        # only between such passes matters for sockets: a task woken by
+        # readiness has not read its data yet, so a poll before it runs
+        # reports the fd again with nobody waiting, which disarms it (an
+        # epoll_ctl now and another on its next wait).  Passes are counted,
+        # not marked in the queue, so short ones (two fibers handing an item
+        # back and forth) cost nothing extra per switch.
+        pass_left = 0
+        allotted = 0
         while True:
-            if runnable:
-                now = _monotonic()
-                if now - last_poll >= _BUSY_POLL_INTERVAL:
-                    waiting = len(runnable)
-                    run_once(0.0)
-                    last_poll = now
-                    woken = len(runnable) - waiting
-                    if woken:
-                        # Tasks woken by I/O or timers go ahead of the backlog
-                        # (e.g. thousands of freshly spawned tasks), or timer
-                        # lateness would grow with the backlog's length.
-                        runnable.rotate(woken)
-            else:
+            # Tasks hand control to each other directly (see park), spending
+            # the budget: what they spent is how many tasks they ran.
+            pass_left -= allotted - self._budget
+            allotted = 0
+            if not runnable:
                 if self._idle_hooks or self._clock is not None:
                     self._run_idle_hooks()
                 else:
@@ -376,13 +383,43 @@ class Hub:
                     if not runnable:
                         run_once(None)
                 last_poll = _monotonic()
+                pass_left = len(runnable)
+            else:
+                now = _monotonic()
+                if pass_left <= 0:
+                    # A busy set of tasks polls at most every
+                    # _MIN_POLL_INTERVAL: a syscall per switch would
+                    # dominate the cost of short passes.
+                    if now - last_poll >= _MIN_POLL_INTERVAL:
+                        waiting = len(runnable)
+                        run_once(0.0)
+                        last_poll = now
+                        woken = len(runnable) - waiting
+                        if woken:
+                            # What I/O and timers woke goes ahead of the
+                            # backlog (e.g. thousands of freshly spawned
+                            # tasks), or its latency would grow with the
+                            # backlog's length.
+                            runnable.rotate(woken)
+                        pass_left = len(runnable)
+                else:
+                    # Mid-pass: a long pass must not make timers late by its
+                    # whole length, so timers that fell due run now (with
+                    # whatever else the poll finds) and what they woke goes
+                    # first.
+                    deadline = loop.next_timer_deadline()
+                    if deadline is not None and deadline <= loop.time():
+                        waiting = len(runnable)
+                        run_once(0.0)
+                        woken = len(runnable) - waiting
+                        if woken:
+                            runnable.rotate(woken)
+                            pass_left += woken
             if runnable:
-                # Tasks hand control to each other directly (see park); the hub
-                # gets it back when the budget runs out, a task finishes or
-                # nothing is runnable.  Polling is time-based, so a busy set of
-                # tasks cannot starve I/O or timers for more than about
-                # _BUSY_POLL_INTERVAL plus _SWITCH_BUDGET task steps.
-                self._budget = _SWITCH_BUDGET
+                # The hub gets control back when the budget runs out, a task
+                # finishes or nothing is runnable.
+                allotted = self._budget = _SWITCH_BUDGET
+                pass_left -= 1
                 runnable.popleft().switch()
 
     # -- testing seams (zio.testing) ------------------------------------------
@@ -492,7 +529,7 @@ class Hub:
         # The caller saw no queued thread-safe callback *before* the threads were
         # listed: a thread may have queued one (a wakeup) and exited in between.
         # Its effects precede its disappearance, so looking again now is exact.
-        if self.runnable or self.loop.has_external_sources() or self.external_waits:
+        if self.has_runnable() or self.loop.has_external_sources() or self.external_waits:
             return False
         if _os_thread_ident() == threading.main_thread().ident:
             import signal

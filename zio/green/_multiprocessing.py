@@ -56,7 +56,7 @@ def _others_could_run() -> bool:
         return False
     if getcurrent().parent is not None:
         return True  # a fiber: the thread's main line and its siblings must go on
-    return bool(hub.tasks or hub.runnable or hub.loop.has_external_sources())
+    return bool(hub.tasks or hub.has_runnable() or hub.loop.has_external_sources())
 
 
 class SemLock(_CSemLock):
