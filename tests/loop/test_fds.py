@@ -386,3 +386,58 @@ def test_many_fds_at_once(loop):
             loop.remove_reader(a)
             a.close()
             b.close()
+
+
+def test_callback_may_remove_another_ready_fd_in_the_same_pass(loop):
+    """Both fds are ready in one poll; whichever callback runs first removes the other's watcher."""
+    pipes = [os.pipe(), os.pipe()]
+    try:
+        ran = []
+
+        def on_read(err, me, other):
+            ran.append(me)
+            loop.remove_reader(pipes[other][0])
+
+        loop.add_reader(pipes[0][0], on_read, 0, 1)
+        loop.add_reader(pipes[1][0], on_read, 1, 0)
+        epoll_set = getattr(loop, "_epoll", None)
+        for _, w in pipes:
+            os.write(w, b"x")
+        loop.run_once(1)
+        assert len(ran) == 1  # the removed watcher did not run
+        # An fd removed by a callback is not mistaken for a stale registration
+        # (epoll would rebuild its whole set for one).
+        assert getattr(loop, "_epoll", None) is epoll_set
+        survivor = ran[0]
+        loop.run_once(0)
+        assert ran == [survivor, survivor]  # still level-triggered
+        loop.remove_reader(pipes[survivor][0])
+        assert loop.watched_fds() == {}
+    finally:
+        for fds in pipes:
+            for fd in fds:
+                os.close(fd)
+
+
+def test_a_failing_callback_does_not_stop_the_others_of_the_pass(loop):
+    pipes = [os.pipe(), os.pipe()]
+    try:
+        ran = []
+
+        def bad(err):
+            ran.append("bad")
+            raise ValueError("boom")
+
+        loop.add_reader(pipes[0][0], bad)
+        loop.add_reader(pipes[1][0], ran.append)
+        for _, w in pipes:
+            os.write(w, b"x")
+        loop.run_once(1)
+        assert sorted(ran, key=str) == [None, "bad"]
+        assert [type(exc) for exc, _ in loop.errors] == [ValueError]
+        for r, _ in pipes:
+            loop.remove_reader(r)
+    finally:
+        for fds in pipes:
+            for fd in fds:
+                os.close(fd)

@@ -46,15 +46,17 @@ _monotonic = time.monotonic
 class _FdRecord:
     """The watchers of one fd: at most one reader and one writer callback."""
 
-    __slots__ = ("fd", "mask", "reader", "reader_args", "writer", "writer_args")
+    __slots__ = ("fd", "mask", "reader", "reader_call", "writer", "writer_call")
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.mask = 0  # what the backend currently watches
         self.reader: Callable[..., Any] | None = None
-        self.reader_args: tuple = ()
+        # The whole argument tuple of a readiness call, ``(None, *args)``,
+        # built once at registration rather than per event.
+        self.reader_call: tuple = ()
         self.writer: Callable[..., Any] | None = None
-        self.writer_args: tuple = ()
+        self.writer_call: tuple = ()
 
 
 def _check_fd(fd: Any) -> int:
@@ -92,6 +94,9 @@ class Loop:
         self._ready: deque[tuple[Callable[..., Any], tuple]] = deque()
         self._threadsafe: deque[tuple[Callable[..., Any], tuple]] = deque()
         self._fds: dict[int, _FdRecord] = {}
+        # Counts records dropped from _fds, so a dispatch pass can tell an fd
+        # that was unknown when polled from one a callback just removed.
+        self._fd_removals = 0
         self._always_ready: set[int] = set()
         self._closed = False
         self._wake_pending = False
@@ -122,6 +127,12 @@ class Loop:
 
     def _poll(self, timeout: float | None) -> list[tuple[int, int]]:
         raise NotImplementedError
+
+    def _poll_and_dispatch(self, timeout: float | None) -> None:
+        """Poll once and run the fd callbacks; a backend may fuse the two (epoll does)."""
+        events = self._poll(timeout)
+        if events:
+            self._dispatch(events)
 
     def _close_backend(self) -> None:
         raise NotImplementedError
@@ -239,6 +250,7 @@ class Loop:
         self._always_ready.discard(fd)
         if rec is None:
             return
+        self._fd_removals += 1
         if rec.mask:
             self._unregister(fd)
         self._fail_record(rec, FdClosedError(errno.EBADF, f"file descriptor {fd} was closed while being waited on"))
@@ -256,10 +268,10 @@ class Loop:
             rec = self._fds[fd] = _FdRecord(fd)
         if kind == READ:
             replacing = rec.reader is not None
-            rec.reader, rec.reader_args = callback, args
+            rec.reader, rec.reader_call = callback, (None, *args)
         else:
             replacing = rec.writer is not None
-            rec.writer, rec.writer_args = callback, args
+            rec.writer, rec.writer_call = callback, (None, *args)
         new_mask = rec.mask | kind
         if fd in self._always_ready:
             rec.mask = new_mask
@@ -279,13 +291,14 @@ class Loop:
                 self._always_ready.add(fd)
             except BaseException:
                 if kind == READ:
-                    rec.reader, rec.reader_args = None, ()
+                    rec.reader, rec.reader_call = None, ()
                 else:
-                    rec.writer, rec.writer_args = None, ()
+                    rec.writer, rec.writer_call = None, ()
                 if replacing:
                     rec.mask &= ~kind
                 if rec.reader is None and rec.writer is None:
                     del self._fds[fd]
+                    self._fd_removals += 1
                     if rec.mask:
                         self._unregister(fd)
                 raise
@@ -297,10 +310,10 @@ class Loop:
             return False
         if kind == READ:
             had = rec.reader is not None
-            rec.reader, rec.reader_args = None, ()
+            rec.reader, rec.reader_call = None, ()
         else:
             had = rec.writer is not None
-            rec.writer, rec.writer_args = None, ()
+            rec.writer, rec.writer_call = None, ()
         new_mask = rec.mask & ~kind
         if new_mask != rec.mask:
             rec.mask = new_mask
@@ -313,6 +326,7 @@ class Loop:
                 self._unregister(fd)
         if not rec.mask:
             del self._fds[fd]
+            self._fd_removals += 1
         return had
 
     def _modify_quietly(self, fd: int, mask: int) -> None:
@@ -324,9 +338,9 @@ class Loop:
             pass
 
     def _fail_record(self, rec: _FdRecord, error: OSError) -> None:
-        for cb, args in ((rec.reader, rec.reader_args), (rec.writer, rec.writer_args)):
+        for cb, call in ((rec.reader, rec.reader_call), (rec.writer, rec.writer_call)):
             if cb is not None:
-                self._run_callback(cb, (error, *args))
+                self._run_callback(cb, (error, *call[1:]))
 
     # -- signals ----------------------------------------------------------
     def add_signal_handler(self, sig: int, callback: Callable[..., Any], *args: Any) -> None:
@@ -481,12 +495,9 @@ class Loop:
                     timeout = MAX_POLL_TIMEOUT
                 elif timeout < 0.0 or math.isnan(timeout):
                     timeout = 0.0
-        events = self._poll(timeout)
-        if events:
-            self._dispatch(events)
+        self._poll_and_dispatch(timeout)
         if self._always_ready:
-            for fd in list(self._always_ready):
-                self._dispatch_ready(fd, READ | WRITE)
+            self._dispatch([(fd, READ | WRITE) for fd in self._always_ready])
         threadsafe = self._threadsafe
         ready = self._ready
         while threadsafe:
@@ -505,27 +516,42 @@ class Loop:
             run(cb, args)
 
     def _dispatch(self, events: list[tuple[int, int]]) -> None:
+        """Run the callbacks of ``(fd, READ|WRITE|BAD mask)`` events.
+
+        The callback calls are written out here (not through _run_callback):
+        this is the per-event path of every wakeup.  EpollLoop has its own copy.
+        """
         fds = self._fds
         for fd, mask in events:
             if mask & BAD:
                 rec = fds.pop(fd, None)
                 if rec is not None:
+                    self._fd_removals += 1
                     self._unregister(fd)
                     self._fail_record(rec, OSError(errno.EBADF, f"file descriptor {fd} is not open"))
                 continue
-            self._dispatch_ready(fd, mask)
-
-    def _dispatch_ready(self, fd: int, mask: int) -> None:
-        rec = self._fds.get(fd)
-        if rec is None:
-            return
-        if mask & READ and rec.reader is not None:
-            self._run_callback(rec.reader, (None, *rec.reader_args))
-        if mask & WRITE and rec.writer is not None:
-            # The reader callback may have removed this record.
-            rec = self._fds.get(fd)
-            if rec is not None and rec.writer is not None:
-                self._run_callback(rec.writer, (None, *rec.writer_args))
+            rec = fds.get(fd)
+            if rec is None:
+                continue
+            if mask & READ:
+                cb = rec.reader
+                if cb is not None:
+                    try:
+                        cb(*rec.reader_call)
+                    except Exception as exc:  # noqa: BLE001 - reported, never dropped
+                        self._report(exc, cb)
+                    if mask & WRITE:
+                        # The reader callback may have removed this record.
+                        rec = fds.get(fd)
+                        if rec is None:
+                            continue
+            if mask & WRITE:
+                cb = rec.writer
+                if cb is not None:
+                    try:
+                        cb(*rec.writer_call)
+                    except Exception as exc:  # noqa: BLE001
+                        self._report(exc, cb)
 
     @property
     def closed(self) -> bool:
@@ -541,6 +567,7 @@ class Loop:
         self._closed = True
         self._waker.close()
         self._close_backend()
+        self._fd_removals += len(self._fds)
         self._fds.clear()
         self._ready.clear()
         self._threadsafe.clear()

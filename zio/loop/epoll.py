@@ -75,6 +75,44 @@ class EpollLoop(Loop):
             out.append((fd, mask))
         return out
 
+    def _poll_and_dispatch(self, timeout: float | None) -> None:
+        # _poll and Loop._dispatch fused: no intermediate list, no mask
+        # translation and no helper call between epoll_wait and a callback.
+        # Keep the two in step.
+        raw = self._epoll.poll(-1 if timeout is None else timeout)
+        if not raw:
+            return
+        fds = self._fds
+        removals = self._fd_removals
+        for fd, ev in raw:
+            rec = fds.get(fd)
+            if rec is None:
+                # Unknown when polled (a stale registration: drop it), unless a
+                # callback of this pass removed records, which may include this
+                # one; a stale registration is then dropped on the next pass.
+                if self._fd_removals == removals:
+                    self._drop_unknown(fd)
+                continue
+            if ev & _IN_LIKE:
+                cb = rec.reader
+                if cb is not None:
+                    try:
+                        cb(*rec.reader_call)
+                    except Exception as exc:  # noqa: BLE001 - reported, never dropped
+                        self._report(exc, cb)
+                    if ev & _OUT_LIKE:
+                        # The reader callback may have removed this record.
+                        rec = fds.get(fd)
+                        if rec is None:
+                            continue
+            if ev & _OUT_LIKE:
+                cb = rec.writer
+                if cb is not None:
+                    try:
+                        cb(*rec.writer_call)
+                    except Exception as exc:  # noqa: BLE001
+                        self._report(exc, cb)
+
     def _drop_unknown(self, fd: int) -> None:
         # An event for an fd nobody watches: a registration outlived its fd
         # (closed without notify_closing while a dup keeps the file alive).
