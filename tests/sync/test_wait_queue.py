@@ -18,7 +18,7 @@ import zio
 from zio.sync import Channel, Condition, Event, Lock, Queue, RLock, Semaphore
 from zio.sync._waiter import Waiter, WaitQueue, allocate_lock
 
-from ._util import wait_until
+from ._util import run_script, wait_until
 
 
 def _waiter(queue: WaitQueue, name: str) -> Waiter:
@@ -304,3 +304,76 @@ def test_unbounded_channel_mpmc_delivers_each_item_once_in_order_per_producer(ru
         assert math.isfinite(ch.capacity)
 
     run(main)
+
+
+@pytest.mark.parametrize("lock_type", [Lock, RLock])
+def test_cancel_during_condition_reacquire_is_deferred_until_the_lock_is_back(run, lock_type):
+    # The re-acquire parks with an abort that refuses (no shielded scope): the
+    # cancel must neither interrupt it nor get lost.
+    def main():
+        lock = lock_type()
+        cond = Condition(lock)
+        results = []
+
+        def waiter(scope):
+            with scope:
+                with cond:
+                    if lock_type is RLock:
+                        lock.acquire()  # held twice: the wait must restore the count
+                    results.append(cond.wait())
+                    results.append(lock._is_owned())
+                    if lock_type is RLock:
+                        results.append(lock.statistics().count)
+                        lock.release()
+                zio.checkpoint()
+                results.append("not reached")
+
+        scope = zio.CancelScope()
+        with zio.Group() as g:
+            t = g.spawn(waiter, scope)
+            wait_until(lambda: cond.statistics().tasks_waiting == 1)
+            lock.acquire()
+            cond.notify()
+            wait_until(lambda: lock.statistics().tasks_waiting == 1)  # parked in the re-acquire
+            scope.cancel()
+            assert lock.statistics().tasks_waiting == 1 and not t.done()  # still waiting for the lock
+            lock.release()
+        expected = [True, True, 2] if lock_type is RLock else [True, True]
+        assert results == expected and not lock.locked()
+
+    run(main)
+
+
+def test_deadlock_report_during_condition_reacquire_withdraws_the_waiter(backend):
+    proc = run_script(
+        """
+        import zio
+        from zio.sync import Condition, Event, Lock
+
+        def main():
+            lock = Lock()
+            cond = Condition(lock)
+            go = Event()
+
+            def holder():
+                with cond:
+                    cond.notify()
+                    go.wait()  # keeps the lock: main's re-acquire can never finish
+
+            with zio.Group() as g:
+                cond.acquire()
+                g.spawn(holder)
+                try:
+                    cond.wait()
+                except zio.DeadlockError:
+                    # Not re-acquired, and no longer queued for the lock.
+                    print("DEADLOCK", lock.statistics().tasks_waiting, lock.owned())
+                go.set()  # the holder releases the lock: nobody must be handed it
+            print("free", not lock.locked())
+
+        zio.run(main)
+        """,
+        backend=backend,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.split() == ["DEADLOCK", "0", "False", "free", "True"], proc.stdout

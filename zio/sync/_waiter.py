@@ -55,7 +55,7 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from .._core import _state
-from .._core.cancel import CancelScope, cancel_origin, make_cancelled
+from .._core.cancel import cancel_origin, make_cancelled
 from .._core.task import Task
 from ..loop import LoopClosedError
 
@@ -384,9 +384,28 @@ def park(waiter: Waiter) -> Any:
 
 
 def park_uncancellable(waiter: Waiter) -> Any:
-    """Park shielded from cancellation (used to re-acquire a Condition's lock)."""
-    with CancelScope(shield=True):
-        return waiter.task._hub.park(waiter.abort, waiter)
+    """Park until the handoff, deferring any cancel to the next checkpoint.
+
+    Used to re-acquire a Condition's lock.  The abort refuses (returns
+    False), which the hub treats as "the operation already completed": the
+    task stays parked until the handoff and the cancel (or KeyboardInterrupt)
+    is raised at its next blocking call; a shielded CancelScope would cost
+    more than the whole wait.  Only a forced wakeup (a deadlock report) can
+    still end the park early: the waiter is then withdrawn before the error
+    propagates, so the queue never hands anything to a task that left.
+    """
+    try:
+        return waiter.task._hub.park(_refuse_abort, waiter)
+    except BaseException:
+        queue = waiter.queue
+        if queue is not None:
+            with queue.lock:
+                queue.discard(waiter)
+        raise
+
+
+def _refuse_abort() -> bool:
+    return False
 
 
 def validate_timeout(timeout: float | None) -> float | None:

@@ -7,7 +7,16 @@ from typing import Any, Callable, NamedTuple, TypeVar
 
 from .._core.api import current_time
 from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    get_ident,
+    new_waiter,
+    validate_timeout,
+)
 from .rlock import RLock
 
 __all__ = ["Condition", "ConditionStatistics"]
@@ -61,25 +70,34 @@ class Condition:
         A cancellation point: if the scope is already cancelled, Cancelled is
         raised without releasing the lock.
         """
-        timeout = validate_timeout(timeout)
+        if timeout is not None:
+            timeout = validate_timeout(timeout)
         lock = self._lock
         if not lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
-        check_cancelled()
-        waiter = Waiter(current_task(), self._waiters, self._describe)
-        with self._guard:
-            self._waiters.append(waiter)
+        task = check_cancelled()  # before the lock is released (see the docstring)
+        if task is None:
+            task = current_task()  # a plain thread's first wait (creates its hub)
+        waiter = new_waiter(Waiter)  # the slots a plain waiter needs (see _waiter)
+        waiter.task = task
+        waiter.queue = waiters = self._waiters
+        waiter.what = self._describe
+        waiter.sel = None
+        guard = self._guard
+        guard.acquire()
+        waiters.append(waiter)
+        guard.release()
         saved = lock._release_save()  # not a checkpoint: nothing runs before we park
         try:
             if timeout is None:
-                park(waiter)
+                task._hub.park(waiter.abort, waiter)
                 return True
             with move_on_after(timeout):
-                park(waiter)
+                task._hub.park(waiter.abort, waiter)
                 return True
             return False
         finally:
-            lock._acquire_restore(saved)  # shielded: also after Cancelled
+            lock._acquire_restore(saved)  # uncancellable: also after Cancelled
 
     def wait_for(self, predicate: Callable[[], T], timeout: float | None = None) -> T:
         """Wait until ``predicate()`` is true (checked with the lock held); return its last value."""
@@ -101,14 +119,26 @@ class Condition:
         """Wake up to ``n`` waiters (the longest-waiting first).  The lock must be held."""
         if not self._lock._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
+        waiters = self._waiters
+        if not waiters:
+            return
         woken = []
-        with self._guard:
-            waiters = self._waiters
+        guard = self._guard
+        guard.acquire()
+        try:
             while n > 0 and (waiter := waiters.take()) is not None:
                 woken.append(waiter)
                 n -= 1
+        finally:
+            guard.release()
+        me = get_ident()
         for waiter in woken:
-            waiter.wake()
+            task = waiter.task
+            hub = task._hub
+            if hub.thread_id == me:
+                hub.unpark(task, waiter)  # Waiter.wake(), inline
+            else:
+                waiter.wake()
 
     def notify_all(self) -> None:
         """Wake every waiter.  The lock must be held."""

@@ -8,7 +8,16 @@ from greenlet import getcurrent
 
 from .._core.cancel import move_on_after
 from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, describe_owner, new_waiter
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    describe_owner,
+    new_waiter,
+    park_uncancellable,
+)
 
 __all__ = ["Lock", "LockStatistics"]
 
@@ -198,10 +207,19 @@ class Lock:
         return None
 
     def _acquire_restore(self, state: Any) -> None:
-        from .._core.cancel import CancelScope
-
-        with CancelScope(shield=True):
-            self.__enter__()
+        # Condition.wait must return holding the lock, even when cancelled.
+        me = current_task()
+        guard = self._guard
+        guard.acquire()
+        try:
+            if self._owner is None:
+                self._owner = me
+                return
+            waiter = Waiter(me, self._waiters, self._describe)
+            self._waiters.append(waiter)
+        finally:
+            guard.release()
+        park_uncancellable(waiter)
 
     def __exit__(self, *exc: Any) -> None:
         self.release()

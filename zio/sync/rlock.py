@@ -6,9 +6,18 @@ from typing import Any, NamedTuple
 
 from greenlet import getcurrent
 
-from .._core.cancel import CancelScope, move_on_after
+from .._core.cancel import move_on_after
 from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, describe_owner, new_waiter
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    describe_owner,
+    new_waiter,
+    park_uncancellable,
+)
 from .lock import check_acquire_args
 
 __all__ = ["RLock", "RLockStatistics"]
@@ -175,9 +184,20 @@ class RLock:
         return count
 
     def _acquire_restore(self, count: Any) -> None:
-        # Condition.wait must return holding the lock even when cancelled.
-        with CancelScope(shield=True):
-            self.__enter__()
+        # Condition.wait must return holding the lock, even when cancelled.
+        me = current_task()
+        guard = self._guard
+        guard.acquire()
+        try:
+            if self._owner is None:
+                self._owner = me
+                self._count = count
+                return
+            waiter = Waiter(me, self._waiters, self._describe)
+            self._waiters.append(waiter)
+        finally:
+            guard.release()
+        park_uncancellable(waiter)
         self._count = count
 
     def __exit__(self, *exc: Any) -> None:
