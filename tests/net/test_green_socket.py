@@ -533,3 +533,127 @@ def test_thread_resolver_matches_libc(run) -> None:
         assert gs.getnameinfo(("127.0.0.1", 80), gs.NI_NUMERICHOST | gs.NI_NUMERICSERV) == ("127.0.0.1", "80")
 
     run(main)
+
+
+def _counting(monkeypatch, name: str) -> list:
+    """Count calls of the C receive function ``name`` (e.g. ``_c_recv``) made by the green socket methods."""
+    calls = []
+    real = getattr(gs, name)
+
+    def counting(sock, *args):
+        calls.append(args)
+        return real(sock, *args)
+
+    monkeypatch.setattr(gs, name, counting)
+    return calls
+
+
+def test_recv_after_a_short_read_waits_for_readiness_first(run, monkeypatch) -> None:
+    """After a short read the next recv() parks before trying: no failed recv() per message, nothing lost."""
+    from zio.testing import wait_all_tasks_blocked
+
+    calls = _counting(monkeypatch, "_c_recv")
+
+    def main():
+        c, s = _tcp_pair()
+        with c, s:
+            c.sendall(b"ping")
+            assert s.recv(2) == b"pi"  # a full read (2 of 2): not drained
+            assert s.recv(10) == b"ng"  # short read: drained
+            calls.clear()
+            # A cancelled wait on the drained socket consumed nothing and tried no syscall.
+            with zio.move_on_after(0.01) as scope:
+                s.recv(10)
+            assert scope.cancelled_caught and calls == []
+            with zio.Group() as g:
+                reader = g.spawn(s.recv, 10)
+                wait_all_tasks_blocked()
+                assert calls == []  # parked without trying the syscall
+                c.sendall(b"pong")
+            assert reader.result() == b"pong" and calls == [(10, 0)]
+            # Data that arrived before the call is returned at once (level-triggered readiness).
+            c.sendall(b"queued")
+            zio.wait_readable(s)
+            assert s.recv(10) == b"queued"
+            # Flags (MSG_PEEK here) always try first, and do not change the hint.
+            c.sendall(b"peek")
+            zio.wait_readable(s)
+            calls.clear()
+            assert s.recv(10, stdsocket.MSG_PEEK) == b"peek" and calls == [(10, stdsocket.MSG_PEEK)]
+            assert s.recv(10) == b"peek"
+            c.shutdown(stdsocket.SHUT_WR)
+            assert s.recv(10) == b""
+
+    run(main)
+
+
+def test_recv_into_after_a_short_read_waits_first(run, monkeypatch) -> None:
+    from zio.testing import wait_all_tasks_blocked
+
+    calls = _counting(monkeypatch, "_c_recv_into")
+
+    def main():
+        c, s = _tcp_pair()
+        with c, s:
+            buf = bytearray(8)
+            c.sendall(b"abc")
+            assert s.recv_into(buf) == 3 and buf[:3] == b"abc"  # short: drained
+            calls.clear()
+            with zio.Group() as g:
+                reader = g.spawn(s.recv_into, memoryview(buf)[2:], 4)
+                wait_all_tasks_blocked()
+                assert calls == []
+                c.sendall(b"defg")
+            assert reader.result() == 4 and buf[:6] == b"abdefg" and len(calls) == 1
+            # The read above filled its nbytes=4: not drained, so this one tries first.
+            with zio.Group() as g:
+                reader = g.spawn(s.recv_into, buf)
+                wait_all_tasks_blocked()
+                assert len(calls) == 2  # tried (EAGAIN), then parked
+                c.sendall(b"h")
+            assert reader.result() == 1 and len(calls) == 3
+
+    run(main)
+
+
+def test_a_drained_socket_with_a_timeout_returns_ready_data(run) -> None:
+    """Timeouts keep trying first: data that is there wins over a deadline that has already passed."""
+
+    def main():
+        c, s = _tcp_pair()
+        with c, s:
+            c.sendall(b"a")
+            assert s.recv(10) == b"a"  # short read: drained
+            c.sendall(b"b")
+            zio.wait_readable(s)
+            s.settimeout(1e-9)  # expired before any wait could start
+            assert s.recv(10) == b"b"
+            with pytest.raises(TimeoutError):
+                s.recv(10)
+
+    run(main)
+
+
+def test_datagram_sockets_keep_trying_first(run, monkeypatch) -> None:
+    """Each datagram read is "short", and the next datagram is often queued already: no hint for them."""
+    from zio.testing import wait_all_tasks_blocked
+
+    calls = _counting(monkeypatch, "_c_recv")
+
+    def main():
+        a = gs.socket(gs.AF_INET, gs.SOCK_DGRAM)
+        b = gs.socket(gs.AF_INET, gs.SOCK_DGRAM)
+        with a, b:
+            a.bind(("127.0.0.1", 0))
+            b.connect(a.getsockname())
+            b.send(b"one")
+            assert a.recv(100) == b"one"
+            calls.clear()
+            with zio.Group() as g:
+                reader = g.spawn(a.recv, 100)
+                wait_all_tasks_blocked()
+                assert calls == [(100, 0)]  # tried first (EAGAIN), then parked
+                b.send(b"two")
+            assert reader.result() == b"two"
+
+    run(main)

@@ -371,3 +371,38 @@ def test_stream_rejects_bad_arguments(run) -> None:
             s.close()  # idempotent
 
     run(main)
+
+
+def test_stream_recv_that_finds_nothing_tries_once_then_waits(run, monkeypatch) -> None:
+    """A recv() after a full read tries first; when that fails it parks, with no second failed try."""
+    import zio.net.stream as stream_mod
+    from zio.testing import wait_all_tasks_blocked
+
+    calls = []
+    real_recv = stream_mod._c_recv
+
+    def counting_recv(sock, n):
+        calls.append(n)
+        return real_recv(sock, n)
+
+    monkeypatch.setattr(stream_mod, "_c_recv", counting_recv)
+
+    def main():
+        with net.listen_tcp("127.0.0.1", 0) as listener:
+            client = net.connect_tcp("127.0.0.1", listener.port)
+            server = listener.accept()
+            with client, server:
+                client.sendall(b"ping")
+                assert server.recv(4) == b"ping"  # a full read: not drained
+                calls.clear()
+                with zio.Group() as g:
+                    reader = g.spawn(server.recv, 4)
+                    wait_all_tasks_blocked()
+                    assert calls == [4]  # tried once (EAGAIN), then parked
+                    client.sendall(b"pong")
+                assert reader.result() == b"pong" and calls == [4, 4]
+                server.close()
+                with pytest.raises(zio.ClosedResourceError):
+                    server.recv()
+
+    run(main)

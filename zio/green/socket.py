@@ -14,6 +14,10 @@ How a blocking call works: the real fd is always non-blocking, so the
 syscall is tried first; only on ``EAGAIN`` does the fiber park on the hub
 until the fd is ready (the fd stays registered with the backend between
 waits, so an idle request/response connection costs no ``epoll_ctl``).
+One exception: after a ``recv``/``recv_into`` on a blocking stream socket
+returned less than asked for (the kernel buffer was emptied), the next one
+waits for readability *first*, since on request/response traffic trying
+would only fail with ``EAGAIN`` (see :meth:`socket.recv`).
 The *user-visible* mode is kept apart and follows the stdlib exactly:
 ``settimeout(None)`` blocks (cooperatively), ``settimeout(0.0)`` /
 ``setblocking(False)`` raises ``BlockingIOError``, a positive timeout raises
@@ -69,6 +73,7 @@ _c_sendto = _csocket.sendto
 _c_connect = _csocket.connect
 _c_accept = _csocket._accept
 _c_fileno = _csocket.fileno
+_c_type = _csocket.type  # the C getter: an int, without the stdlib property's enum conversion
 _c_settimeout = _csocket.settimeout
 _c_gettimeout = _csocket.gettimeout
 _c_recvmsg = getattr(_csocket, "recvmsg", None)
@@ -84,6 +89,10 @@ _sendfile = getattr(_os, "sendfile", None)
 # MSG_DONTWAIT asks for one non-blocking attempt: on a blocking socket the C
 # module raises BlockingIOError then, so the green methods must not park.
 _DONTWAIT = getattr(_socket, "MSG_DONTWAIT", 0)
+_TYPE_FLAGS = getattr(_socket, "SOCK_NONBLOCK", 0) | getattr(_socket, "SOCK_CLOEXEC", 0)
+# Buffer types whose len() never exceeds their size in bytes (recv_into's
+# short-read test; for others the hint is simply not set).
+_RECV_BUFFERS = frozenset((bytearray, memoryview))
 
 
 def _parse_timeout(value: Any) -> float | None:
@@ -111,7 +120,7 @@ class socket(_std.socket):
     report the mode the user chose.
     """
 
-    __slots__ = ("_timeout",)
+    __slots__ = ("_timeout", "_drained")
 
     def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: Any = None) -> None:
         super().__init__(family, type, proto, fileno)
@@ -120,6 +129,10 @@ class socket(_std.socket):
         # the fd itself non-blocking for good.
         self._timeout: float | None = _c_gettimeout(self)
         _c_settimeout(self, 0.0)
+        # Whether the last plain recv()/recv_into() emptied the receive
+        # buffer (a hint: see recv).  None for datagram and other non-stream
+        # sockets, where each message is short and the next may be queued.
+        self._drained: bool | None = False if (_c_type.__get__(self) & ~_TYPE_FLAGS) == _socket.SOCK_STREAM else None
 
     # -- mode -------------------------------------------------------------------
     def settimeout(self, value: float | None) -> None:
@@ -174,24 +187,53 @@ class socket(_std.socket):
 
     # -- receiving --------------------------------------------------------------
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        """Receive up to ``bufsize`` bytes (``b""`` at end of stream)."""
-        raise_if_cancelled()
+        """Receive up to ``bufsize`` bytes (``b""`` at end of stream).
+
+        When the previous plain ``recv``/``recv_into`` of this blocking stream
+        socket returned less than asked for, this one parks until the fd is
+        readable before trying: the buffer was empty then, and on
+        request/response traffic the peer is still waiting for our answer, so
+        trying first would cost a failed syscall and a BlockingIOError per
+        message.  Waiting first is always correct (readiness is
+        level-triggered: data that did arrive meanwhile is reported by the
+        next poll at once), so the hint only decides which is cheaper.
+        Timeouts keep trying first: data that is there must win over an
+        expired deadline, as in the stdlib.
+        """
+        drained = self._drained
+        if drained and not flags and self._timeout is None and (fd := _c_fileno(self)) >= 0:
+            _wait_fd(fd, READ, keep_armed=True)  # the checkpoint
+        else:
+            raise_if_cancelled()
         try:
-            return _c_recv(self, bufsize, flags)
+            data = _c_recv(self, bufsize, flags)
         except BlockingIOError:
             if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
-        return self._retry(READ, _c_recv, bufsize, flags)
+            data = self._retry(READ, _c_recv, bufsize, flags)
+        if drained is not None and not flags:
+            self._drained = len(data) < bufsize
+        return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        """Receive into ``buffer``; returns the number of bytes received."""
-        raise_if_cancelled()
+        """Receive into ``buffer``; returns the number of bytes received (waits first like :meth:`recv`)."""
+        drained = self._drained
+        if drained and not flags and self._timeout is None and (fd := _c_fileno(self)) >= 0:
+            _wait_fd(fd, READ, keep_armed=True)
+        else:
+            raise_if_cancelled()
         try:
-            return _c_recv_into(self, buffer, nbytes, flags)
+            n = _c_recv_into(self, buffer, nbytes, flags)
         except BlockingIOError:
             if self._timeout == 0.0 or (flags & _DONTWAIT and self._timeout is None):
                 raise
-        return self._retry(READ, _c_recv_into, buffer, nbytes, flags)
+            n = self._retry(READ, _c_recv_into, buffer, nbytes, flags)
+        if drained is not None and not flags:
+            if nbytes:
+                self._drained = n < nbytes
+            else:
+                self._drained = type(buffer) in _RECV_BUFFERS and n < len(buffer)
+        return n
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
         """Receive a datagram (or stream data) and the sender's address."""

@@ -17,6 +17,9 @@ __all__ = ["Stream"]
 _c_recv = _socket.socket.recv
 _c_send = _socket.socket.send
 
+# Buffer types whose len() is their size in bytes (sendall's fast path).
+_SIZED_BY_LEN = frozenset((bytes, bytearray))
+
 #: Default ``max_bytes`` for :meth:`Stream.recv`.
 DEFAULT_RECV_SIZE = 65536
 #: Default limit for :meth:`Stream.readline` / :meth:`Stream.read_until`.
@@ -91,14 +94,39 @@ class Stream:
                 wait_fd(self._fd, READ, keep_armed=True)
                 continue
             except OSError as err:
-                if err.errno == errno.EBADF and self._closed:
-                    raise closed_error("stream") from None
-                raise
+                self._recv_failed(err)
             self._drained = len(data) < max_bytes
             return data
 
+    def _recv_failed(self, err: OSError) -> None:
+        """Raise the error of a failed receive: ClosedResourceError if we closed the stream meanwhile."""
+        if err.errno == errno.EBADF and self._closed:
+            raise closed_error("stream") from None
+        raise err
+
     def recv(self, max_bytes: int = DEFAULT_RECV_SIZE) -> bytes:
         """Up to ``max_bytes`` bytes: whatever has arrived, waiting for at least one; ``b""`` at end of stream."""
+        if self._buf or self._closed or max_bytes < 1:
+            return self._recv_other(max_bytes)
+        # The common case, written out (it runs once per message): nothing
+        # buffered, so one receive from the socket.  A drained stream parks
+        # first (see _fill), and parking is the checkpoint.
+        if self._drained:
+            wait_fd(self._fd, READ, keep_armed=True)
+        else:
+            raise_if_cancelled()
+        try:
+            data = _c_recv(self._sock, max_bytes)
+        except BlockingIOError:
+            self._drained = True  # so _fill waits before trying again
+            return self._fill(max_bytes)
+        except OSError as err:
+            self._recv_failed(err)
+        self._drained = len(data) < max_bytes
+        return data
+
+    def _recv_other(self, max_bytes: int) -> bytes:
+        """recv() with bytes buffered, on a closed stream, or with a bad ``max_bytes``."""
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
         buf = self._buf
@@ -107,10 +135,7 @@ class Stream:
             data = bytes(buf[:max_bytes])
             del buf[:max_bytes]
             return data
-        if not self._drained:
-            # A drained stream parks first, and parking is the checkpoint.
-            raise_if_cancelled()
-        return self._fill(max_bytes)
+        raise closed_error("stream")
 
     def read_exactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes; :class:`IncompleteReadError` if the stream ends first."""
@@ -175,7 +200,7 @@ class Stream:
             sent = _c_send(sock, data)
         except BlockingIOError:
             sent = 0
-        total = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+        total = len(data) if type(data) in _SIZED_BY_LEN else memoryview(data).nbytes
         if sent >= total:
             return
         with memoryview(data) as view, view.cast("B") as flat:
