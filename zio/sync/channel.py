@@ -459,26 +459,33 @@ class ReceiveEnd(Generic[T]):
                         check_cancelled(task)
                 else:
                     task = check_cancelled()
-                if buffer and not handle._closed:
-                    item = buffer.popleft()
-                    # A slot opened: move the longest-waiting sender's item in
-                    # (WaitQueue.take, inline).
-                    while senders:
-                        peer = senders.popleft()
-                        if peer.queue is None:
-                            senders.dead -= 1
-                            continue
-                        peer.queue = None
-                        if peer.sel is None or peer.claim():
-                            buffer.append(peer.payload)
-                            got = item, peer
-                            break
+                if handle._closed:
+                    ch._receive_locked(handle, None)  # raises
+                item = buffer.popleft() if buffer else _BLOCK
+                # The longest-waiting sender (WaitQueue.take, inline): its item
+                # is ours if nothing was buffered, else it moves into the slot
+                # that just opened.
+                peer = None
+                while senders:
+                    peer = senders.popleft()
+                    if peer.queue is None:
+                        senders.dead -= 1
+                        peer = None
+                        continue
+                    peer.queue = None
+                    if peer.sel is None or peer.claim():
+                        break
+                    peer = None  # its select was won elsewhere: drop it
+                if peer is not None:
+                    if item is _BLOCK:
+                        item = peer.payload
                     else:
-                        return item
+                        buffer.append(peer.payload)
+                    got = item, peer
+                elif item is not _BLOCK:
+                    return item
                 else:
-                    # A waiting sender's item, EndOfChannel or a closed handle's
-                    # error; _BLOCK if the senders were all gone.
-                    got = ch._receive_locked(handle, None)
+                    got = ch._receive_locked(handle, None)  # EndOfChannel, or _BLOCK (senders all gone)
             else:
                 got = _BLOCK
             if got is _BLOCK:

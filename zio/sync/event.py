@@ -62,8 +62,15 @@ class Event:
             waiters = self._waiters
             if not waiters:
                 return
-            # A select waiter whose select already ended elsewhere is dead: skip it.
-            woken = [w for w in waiters.take_all() if w.sel is None or w.claim()]
+            woken = []
+            for waiter in waiters:  # WaitQueue.take_all(), inline
+                if waiter.queue is not None:
+                    waiter.queue = None
+                    # A select waiter whose select already ended elsewhere is dead: skip it.
+                    if waiter.sel is None or waiter.claim():
+                        woken.append(waiter)
+            waiters.clear()
+            waiters.dead = 0
         finally:
             guard.release()
         me = get_ident()
