@@ -139,10 +139,7 @@ class RLock:
         if count:
             self._count = count  # only the owner gets here: no guard needed
             return
-        self._hand_over(me)
-
-    def _hand_over(self, me: Any) -> None:
-        """Give the lock to the longest waiter, or free it (Lock.release's second half)."""
+        # The last release: hand the lock to the longest waiter, or free it.
         guard = self._guard
         guard.acquire()
         try:
@@ -180,7 +177,8 @@ class RLock:
         if self._owner is not me:
             raise RuntimeError("cannot release un-acquired lock")
         count = self._count
-        self._hand_over(me)
+        self._count = 1
+        self.release()  # the last release: hands the lock over
         return count
 
     def _acquire_restore(self, count: Any) -> None:
