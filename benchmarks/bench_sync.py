@@ -37,11 +37,24 @@ with the same shape, and checks its own result:
 
 Each row is reported as wall time and as the process's CPU time per
 operation; on a shared machine the CPU time is the steadier of the two.
+
+``--instructions`` reports user-space instructions per operation instead
+(needs valgrind): each scenario runs under ``valgrind --tool=callgrind`` with
+N1 and N2 operations (``$ZIO_BENCH_OPS``: round trips, lock acquisitions or
+mpmc items), and the difference divided by N2 - N1 is the cost of one
+operation with start-up cancelled out.  Unlike times, these counts do not
+move with machine noise, so they are the number to compare before and after
+a change; instructions are not time, though (gevent's C code retires fewer
+instructions per µs than the interpreter), so the ratios differ from the CPU
+time ratios.  ``python benchmarks/bench_sync.py --instructions [--only ...]``.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 
@@ -54,6 +67,9 @@ N_PINGPONG = 100_000
 N_LOCK_FIBERS = 100
 N_LOCK_ACQUIRES = 1_000
 N_MPMC = 1_000_000
+if os.environ.get("ZIO_BENCH_OPS"):  # --instructions: every row does this many operations
+    N_PINGPONG = N_MPMC = int(os.environ["ZIO_BENCH_OPS"])
+    N_LOCK_ACQUIRES = N_PINGPONG // N_LOCK_FIBERS
 MPMC_CAPACITY = 64
 MPMC_PRODUCERS = 4
 MPMC_CONSUMERS = 4
@@ -387,6 +403,47 @@ SCENARIOS = [
 METRICS = {"us_per_op": "µs", "cpu_us_per_op": "µs", "ms": "ms"}
 
 
+def _instructions(library: str, scenario: str, ops: int) -> int:
+    """Instructions callgrind counts for one child run doing ``ops`` operations."""
+    env = dict(os.environ, ZIO_BENCH_OPS=str(ops), PYTHONHASHSEED="0")
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
+        + ["--child", library, scenario],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode or not found:
+        raise RuntimeError(f"{library}/{scenario} under callgrind failed:\n{proc.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instructions_main(argv: list[str]) -> None:
+    """``--instructions [--only SCENARIO ...] [--ops N1 N2]``: instructions per operation, zio vs gevent."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="instructions per operation (callgrind), zio vs gevent")
+    parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--only", nargs="*", default=SCENARIOS, choices=SCENARIOS)
+    parser.add_argument("--ops", nargs=2, type=int, default=[2000, 4000], metavar=("N1", "N2"))
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind")
+    n1, n2 = args.ops
+    print("| scenario | zio | gevent | zio/gevent |\n|---|---:|---:|---:|")
+    for scenario in args.only:
+        per_op = {
+            lib: (_instructions(lib, scenario, n2) - _instructions(lib, scenario, n1)) / (n2 - n1)
+            for lib in ("zio", "gevent")
+        }
+        ratio = per_op["zio"] / per_op["gevent"]
+        print(f"| {scenario} | {per_op['zio']:,.0f} | {per_op['gevent']:,.0f} | {ratio:.2f} |", flush=True)
+
 
 if __name__ == "__main__":
-    harness_main(__file__, __doc__, SCENARIOS, METRICS, zio_scenario, gevent_scenario)
+    if "--instructions" in sys.argv:
+        instructions_main(sys.argv[1:])
+    else:
+        harness_main(__file__, __doc__, SCENARIOS, METRICS, zio_scenario, gevent_scenario)
