@@ -2,65 +2,17 @@
 
     python examples/echo_stdlib.py [HOST] [PORT]
 
-The server code below is ordinary blocking Python; run under zio's patching
-layer (``zio.patch.all()``, applied at startup), every "thread" is a fiber
-and every socket call cooperative.  Where ``zio.patch`` is unavailable,
-:func:`_cooperative_socketserver` installs the three pieces socketserver
-needs by hand (see its docstring); the server code is the same either way.
+The server code below is ordinary blocking Python.  Run as a script, it
+applies zio's patching layer first (``zio.patch.all()``), so every "thread"
+is a fiber and every socket call cooperative; imported, it leaves the choice
+to the importer (benchmarks/bench_echo.py runs the same code under
+gevent.monkey and with real threads).
 """
 
 from __future__ import annotations
 
 import socketserver
 import sys
-
-
-def _cooperative_socketserver() -> None:
-    """Make socketserver cooperative with zio: patching when available, else a minimal stand-in.
-
-    The stand-in points socketserver's module globals at zio's drop-ins:
-    ``socket`` -> zio.green.socket, its poll selector -> zio.green.selectors,
-    and ``threading.Thread`` (for ThreadingMixIn) -> a fiber-backed Thread.
-    """
-    import zio
-
-    try:
-        import zio.patch as patch
-    except ImportError:
-        patch = None
-    if patch is not None and hasattr(patch, "all"):
-        patch.all()
-        return
-    import types
-
-    import zio.green.selectors
-    import zio.green.socket
-
-    class FiberThread:
-        """Just enough of threading.Thread for socketserver.ThreadingMixIn."""
-
-        def __init__(self, target=None, args=(), kwargs=None, daemon=None, name=None):
-            self._call = (target, args, kwargs or {})
-            self.daemon = daemon
-            self._task = None
-
-        def start(self) -> None:
-            target, args, kwargs = self._call
-            self._task = zio.spawn(target, *args, **kwargs)
-
-        def join(self, timeout=None) -> None:
-            if self._task is not None:
-                self._task.join(timeout)
-
-        def is_alive(self) -> bool:
-            return self._task is not None and not self._task.done()
-
-    socketserver.socket = zio.green.socket
-    socketserver.selectors = zio.green.selectors
-    socketserver._ServerSelector = zio.green.selectors.PollSelector
-    fake_threading = types.SimpleNamespace(**vars(socketserver.threading))
-    fake_threading.Thread = FiberThread
-    socketserver.threading = fake_threading
 
 
 class EchoHandler(socketserver.BaseRequestHandler):
@@ -89,7 +41,9 @@ def main(host: str = "127.0.0.1", port: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    _cooperative_socketserver()
+    import zio.patch
+
+    zio.patch.all()
     args = sys.argv[1:]
     try:
         main(args[0] if args else "127.0.0.1", int(args[1]) if len(args) > 1 else 0)
