@@ -194,3 +194,32 @@ def test_many_timeouts_that_never_fire_do_not_accumulate(loop):
         loop.call_later(30, print).cancel()
     assert len(loop._timers) == 0
     assert len(loop._timers._heap) <= 200
+
+
+def test_run_expired_timers_runs_due_timers_only_and_does_not_poll(loop):
+    import socket
+
+    fired = []
+    now = loop.time()
+    loop.call_at(now - 1.0, fired.append, "due")
+    loop.call_at(now + 60.0, fired.append, "later")
+    loop.call_soon(fired.append, "soon")
+    a, b = socket.socketpair()
+    try:
+        b.send(b"!")  # a is readable: a poll would run its reader
+        loop.add_reader(a.fileno(), lambda error: fired.append("readable"))
+        loop.run_expired_timers()
+        assert fired == ["due"]
+        loop.remove_reader(a.fileno())
+    finally:
+        a.close()
+        b.close()
+
+
+def test_run_expired_timers_on_a_closed_loop_raises():
+    from zio.loop import LoopClosedError, create_loop
+
+    loop = create_loop()
+    loop.close()
+    with pytest.raises(LoopClosedError):
+        loop.run_expired_timers()

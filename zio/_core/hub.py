@@ -404,13 +404,13 @@ class Hub:
                         pass_left = len(runnable)
                 else:
                     # Mid-pass: a long pass must not make timers late by its
-                    # whole length, so timers that fell due run now (with
-                    # whatever else the poll finds) and what they woke goes
-                    # first.
+                    # whole length, so timers that fell due run now and what
+                    # they woke goes first.  Timers only: a poll would report
+                    # the fds of tasks further down this pass again.
                     deadline = loop.next_timer_deadline()
                     if deadline is not None and deadline <= loop.time():
                         waiting = len(runnable)
-                        run_once(0.0)
+                        loop.run_expired_timers()
                         woken = len(runnable) - waiting
                         if woken:
                             runnable.rotate(woken)

@@ -503,17 +503,28 @@ class Loop:
         while threadsafe:
             ready.append(threadsafe.popleft())
         if self._timers._heap:
-            clock = self._clock
-            for handle in self._timers.pop_due(_monotonic() if clock is None else clock.time()):
-                cb, args = handle.callback, handle.args
-                handle.callback, handle.args = None, ()  # type: ignore[assignment]
-                self._run_callback(cb, args)
+            self.run_expired_timers()
         count = len(ready)
         run = self._run_callback
         popleft = ready.popleft
         for _ in range(count):
             cb, args = popleft()
             run(cb, args)
+
+    def run_expired_timers(self) -> None:
+        """Run the callbacks of the timers that are due now, without polling.
+
+        :meth:`run_once` does this too; a scheduler calls it on its own when
+        it must not poll (see ``zio._core.hub``: polling mid-pass would
+        report fds whose fibers are already runnable).
+        """
+        if self._closed:
+            raise LoopClosedError("the event loop is closed")
+        clock = self._clock
+        for handle in self._timers.pop_due(_monotonic() if clock is None else clock.time()):
+            cb, args = handle.callback, handle.args
+            handle.callback, handle.args = None, ()  # type: ignore[assignment]
+            self._run_callback(cb, args)
 
     def _dispatch(self, events: list[tuple[int, int]]) -> None:
         """Run the callbacks of ``(fd, READ|WRITE|BAD mask)`` events.
