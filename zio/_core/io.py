@@ -112,10 +112,9 @@ def wait_fd(fd: Any, kind: int, *, keep_armed: bool = False) -> None:
     waiters.append(task)
 
     # Bound through defaults rather than closed over: a closure makes a cell
-    # per captured name on every call (about 3x the cost of this).
-    def abort(
-        waiters: list = waiters, task: Any = task, rec: _FdWaiters = rec, hub: Any = hub, kind: int = kind
-    ) -> bool:
+    # per captured name on every call (about 3x the cost of this).  No
+    # annotations either: they are attached to the function at every def.
+    def abort(waiters=waiters, task=task, rec=rec, hub=hub, kind=kind):
         try:
             waiters.remove(task)
         except ValueError:

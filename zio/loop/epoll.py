@@ -84,6 +84,7 @@ class EpollLoop(Loop):
             return
         fds = self._fds
         removals = self._fd_removals
+        in_like, out_like = _IN_LIKE, _OUT_LIKE
         for fd, ev in raw:
             rec = fds.get(fd)
             if rec is None:
@@ -93,19 +94,20 @@ class EpollLoop(Loop):
                 if self._fd_removals == removals:
                     self._drop_unknown(fd)
                 continue
-            if ev & _IN_LIKE:
+            if ev & in_like:
                 cb = rec.reader
                 if cb is not None:
                     try:
                         cb(*rec.reader_call)
                     except Exception as exc:  # noqa: BLE001 - reported, never dropped
                         self._report(exc, cb)
-                    if ev & _OUT_LIKE:
-                        # The reader callback may have removed this record.
-                        rec = fds.get(fd)
-                        if rec is None:
-                            continue
-            if ev & _OUT_LIKE:
+                if not ev & out_like:
+                    continue
+                # The reader callback may have removed this record.
+                rec = fds.get(fd)
+                if rec is None:
+                    continue
+            if ev & out_like:
                 cb = rec.writer
                 if cb is not None:
                     try:
