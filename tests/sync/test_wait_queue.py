@@ -377,3 +377,37 @@ def test_deadlock_report_during_condition_reacquire_withdraws_the_waiter(backend
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split() == ["DEADLOCK", "0", "False", "free", "True"], proc.stdout
+
+
+@pytest.mark.parametrize("lock_type", [Lock, RLock])
+def test_keyboard_interrupt_during_condition_reacquire_waits_for_the_lock(run, lock_type):
+    # A KeyboardInterrupt for the main task while it re-acquires the lock in
+    # Condition.wait is raised only once the lock is back (at the next
+    # checkpoint), so ``with cond:`` can still release it on the way out.
+    from zio._core import _state
+
+    def main():
+        lock = lock_type()
+        cond = Condition(lock)
+        hub = _state.get_hub()
+        events = []
+
+        def notifier():
+            with cond:
+                cond.notify()
+                wait_until(lambda: lock.statistics().tasks_waiting == 1)  # main waits for the lock
+                hub.deliver_keyboard_interrupt()
+                events.append("interrupt delivered")
+
+        with zio.Group() as g:
+            with pytest.raises(KeyboardInterrupt):
+                with cond:
+                    g.spawn(notifier)
+                    events.append(cond.wait())
+                    events.append(lock._is_owned())
+                    zio.checkpoint()
+                    events.append("not reached")
+        assert events == ["interrupt delivered", True, True]
+        assert not lock.locked()
+
+    run(main)
