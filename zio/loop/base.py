@@ -6,7 +6,9 @@ about fibers; the hub (``zio._core``) is one user of it, C-library
 integrations (psycopg2's wait callback, pycurl's multi-socket API) are others.
 
 A backend subclass supplies five methods: ``_register``, ``_modify``,
-``_unregister``, ``_poll`` and ``_close_backend``.
+``_unregister``, ``_poll`` and ``_close_backend``.  It may also override
+``_poll_and_dispatch`` to run the callbacks straight from the kernel's event
+list (epoll does: every wakeup passes through it, so no intermediate list).
 """
 
 from __future__ import annotations
