@@ -276,15 +276,20 @@ class Hub:
         if task is None or task._hub is not self:
             task = self.current_task()
         runnable = self.runnable
-        runnable.append(task)
-        if self._budget and (not self._unstarted or _has_run(runnable[0])):
-            # When we are the only runnable task this "switches" to ourselves,
-            # which greenlet turns into an immediate return.
+        if not runnable and self._budget:
+            # Nothing else is runnable: carry on without a switch.  The budget
+            # is still spent (the hub counts it as this task's turn), so a
+            # task spinning on checkpoints still hands control to the hub,
+            # which polls, every _SWITCH_BUDGET of them.
             self._budget -= 1
-            switch = runnable.popleft().switch
         else:
-            switch = self._switch_to_hub
-        switch()
+            runnable.append(task)
+            if self._budget and (not self._unstarted or _has_run(runnable[0])):
+                self._budget -= 1
+                switch = runnable.popleft().switch
+            else:
+                switch = self._switch_to_hub
+            switch()
         if task._ki_pending:
             task._ki_pending = False
             raise KeyboardInterrupt
