@@ -562,3 +562,71 @@ def test_join_that_races_a_cancel_returns_the_result(run):
         assert log == ["result"]
 
     run(main)
+
+
+def test_the_hubs_count_of_cancelled_scopes_follows_every_path(run):
+    """Hub._cancelled_scopes (which lets park and checkpoint skip the scope walk) is exact.
+
+    It must be positive whenever an open scope is cancelled (else a cancel
+    would be missed) and back to zero once every cancelled scope has exited
+    (else every wait pays for the walk).
+    """
+    from zio._core._state import get_hub
+
+    def main():
+        hub = get_hub()
+        base = hub._cancelled_scopes
+        with zio.CancelScope() as outer:
+            outer.cancel()
+            assert hub._cancelled_scopes == base + 1
+            outer.cancel()  # idempotent: counted once
+            assert hub._cancelled_scopes == base + 1
+            with zio.CancelScope(shield=True) as inner:
+                inner.cancel()
+                assert hub._cancelled_scopes == base + 2
+                zio.checkpoint()  # the shielded scope's own cancel fires
+            assert inner.cancelled_caught
+            assert hub._cancelled_scopes == base + 1
+            zio.checkpoint()  # now the outer cancel fires
+        assert outer.cancelled_caught
+        assert hub._cancelled_scopes == base
+
+        early = zio.CancelScope()
+        early.cancel()  # before entering: counted when entered
+        assert hub._cancelled_scopes == base
+        with early:
+            assert hub._cancelled_scopes == base + 1
+            zio.checkpoint()
+        assert hub._cancelled_scopes == base
+
+        with zio.move_on_after(0):  # expired before it was entered
+            assert hub._cancelled_scopes == base + 1
+            zio.sleep(1)
+        with zio.move_on_after(0.001):  # expires while parked
+            zio.sleep(1)
+        assert hub._cancelled_scopes == base
+
+        late = zio.CancelScope()
+        with late:
+            pass
+        late.cancel()  # after exiting: nothing to count
+        assert hub._cancelled_scopes == base
+
+        task = zio.spawn(zio.sleep_forever)
+        zio.sleep(0)
+        task.cancel()
+        try:
+            task.join()
+        except zio.Cancelled:
+            pass
+        assert hub._cancelled_scopes == base
+
+        with zio.Group() as group:
+            group.spawn(zio.sleep_forever)
+            group.spawn(zio.sleep_forever)
+            zio.sleep(0)
+            group.cancel()
+        assert hub._cancelled_scopes == base
+        return base
+
+    assert run(main) == 0

@@ -103,8 +103,12 @@ class CancelScope:
                 self._reason = "deadline expired before the scope was entered"
             else:
                 self._timer = hub.loop.call_at(self._deadline, self._deadline_expired)
+        if self._cancel_called:
+            hub._cancelled_scopes += 1  # see Hub._cancelled_scopes
 
     def _detach(self) -> None:
+        if self._state == 1 and self._cancel_called:
+            self._hub._cancelled_scopes -= 1
         self._state = 2
         timer = self._timer
         if timer is not None:
@@ -169,6 +173,7 @@ class CancelScope:
             self._timer = None
             timer.cancel()
         if self._state == 1:
+            hub._cancelled_scopes += 1  # see Hub._cancelled_scopes; _attach counts a scope cancelled before
             self._deliver()
 
     def _deadline_expired(self) -> None:

@@ -74,6 +74,13 @@ class Hub:
         # The counter spares the common case (nothing unstarted) a look at
         # the next task.
         self._unstarted = 0
+        # How many entered, not yet exited cancel scopes of this hub's tasks
+        # have been cancelled (kept by CancelScope).  While it is zero no task
+        # can have a cancellation pending, so park, checkpoint and the sync
+        # primitives' fast paths skip walking the task's scope chain.  Only
+        # ever read and changed in the hub's thread (cancel() from another
+        # thread goes through call_soon_threadsafe).
+        self._cancelled_scopes = 0
         self._idle_thread_ids: Callable[[], set[int]] = _no_idle_threads
         # Testing seams (zio.testing): callbacks run once every task has been
         # parked for a while, and an optional virtual clock that may jump.
@@ -176,9 +183,9 @@ class Hub:
             if task._ki_pending:
                 self._raise_pending(task, abort)
                 abort = None  # tried once and it failed: the wait completes first
-            else:
+            elif self._cancelled_scopes:
                 scope = task._scope
-                # Fast path: walk the scope chain inline (no cancellation usually).
+                # Some scope is cancelled: walk the chain inline to see whether it is one of ours.
                 while scope is not None:
                     if scope._cancel_called:
                         if self._raise_pending(task, abort):
@@ -293,6 +300,8 @@ class Hub:
         if task._ki_pending:
             task._ki_pending = False
             raise KeyboardInterrupt
+        if not self._cancelled_scopes:
+            return
         scope = task._scope
         while scope is not None:
             if scope._cancel_called:

@@ -365,6 +365,8 @@ def check_cancelled(task: Any = None) -> Any:
     if task._ki_pending:
         task._ki_pending = False
         raise KeyboardInterrupt
+    if not task._hub._cancelled_scopes:
+        return task  # no scope of this hub is cancelled (see Hub._cancelled_scopes)
     scope = task._scope
     while scope is not None:
         if scope._cancel_called:

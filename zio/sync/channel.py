@@ -305,10 +305,7 @@ class SendEnd(Generic[T]):
             if receivers or len(buffer) < ch._capacity or handle._closed or ch._closed or not ch._open_recv:
                 # Completes (or fails) now: a cancellation point all the same.
                 if type(task) is Task:  # check_cancelled, inline
-                    scope = task._scope
-                    while scope is not None and not scope._cancel_called and not scope._shield:
-                        scope = scope._parent
-                    if task._ki_pending or (scope is not None and scope._cancel_called):
+                    if task._ki_pending or task._hub._cancelled_scopes:
                         check_cancelled(task)
                 else:
                     task = check_cancelled()
@@ -452,10 +449,7 @@ class ReceiveEnd(Generic[T]):
             if buffer or senders or handle._closed or not ch._open_send or ch._closed:
                 # Completes (or fails) now: a cancellation point all the same.
                 if type(task) is Task:  # check_cancelled, inline
-                    scope = task._scope
-                    while scope is not None and not scope._cancel_called and not scope._shield:
-                        scope = scope._parent
-                    if task._ki_pending or (scope is not None and scope._cancel_called):
+                    if task._ki_pending or task._hub._cancelled_scopes:
                         check_cancelled(task)
                 else:
                     task = check_cancelled()

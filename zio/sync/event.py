@@ -101,10 +101,7 @@ class Event:
         if flag or timeout == 0:
             # Completes now: still a cancellation point (check_cancelled, inline).
             if type(task) is Task:
-                scope = task._scope
-                while scope is not None and not scope._cancel_called and not scope._shield:
-                    scope = scope._parent
-                if task._ki_pending or (scope is not None and scope._cancel_called):
+                if task._ki_pending or task._hub._cancelled_scopes:
                     check_cancelled(task)
             else:
                 check_cancelled()

@@ -125,10 +125,7 @@ class Queue:
                 # when blocking.
                 if block:
                     if type(task) is Task:  # check_cancelled, inline
-                        scope = task._scope
-                        while scope is not None and not scope._cancel_called and not scope._shield:
-                            scope = scope._parent
-                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                        if task._ki_pending or task._hub._cancelled_scopes:
                             check_cancelled(task)
                     else:
                         task = check_cancelled()
@@ -231,10 +228,7 @@ class Queue:
                 # when blocking.
                 if block:
                     if type(task) is Task:  # check_cancelled, inline
-                        scope = task._scope
-                        while scope is not None and not scope._cancel_called and not scope._shield:
-                            scope = scope._parent
-                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                        if task._ki_pending or task._hub._cancelled_scopes:
                             check_cancelled(task)
                     else:
                         task = check_cancelled()

@@ -68,10 +68,7 @@ class RLock:
             owner = self._owner
             if owner is None or owner is me:
                 # Completes now: still a cancellation point (check_cancelled, inline).
-                scope = me._scope
-                while scope is not None and not scope._cancel_called and not scope._shield:
-                    scope = scope._parent
-                if me._ki_pending or (scope is not None and scope._cancel_called):
+                if me._ki_pending or me._hub._cancelled_scopes:
                     check_cancelled(me)
                 if owner is None:
                     self._owner = me

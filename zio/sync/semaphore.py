@@ -77,10 +77,7 @@ class Semaphore:
                 # Completes now: a cancellation point all the same when blocking.
                 if blocking:
                     if type(task) is Task:  # check_cancelled, inline
-                        scope = task._scope
-                        while scope is not None and not scope._cancel_called and not scope._shield:
-                            scope = scope._parent
-                        if task._ki_pending or (scope is not None and scope._cancel_called):
+                        if task._ki_pending or task._hub._cancelled_scopes:
                             check_cancelled(task)
                     else:
                         check_cancelled()
