@@ -6,6 +6,10 @@ CPython test each one mirrors is named in its docstring.
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from ._patched import run_patched
 
 
@@ -47,6 +51,7 @@ def test_sockets_from_stdlib_functions_are_the_patched_class(tmp_path) -> None:
     assert result == {"all_patched": True, "sockettype": True, "mock_seen": True}
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="subprocess._fork_exec and _USE_VFORK are new in 3.11")
 def test_subprocess_sees_module_attributes_replaced_at_run_time(tmp_path) -> None:
     """test_subprocess test__use_vfork / test_exception_errpipe_*: mocks of ``subprocess._fork_exec``."""
     result = run_patched(

@@ -40,7 +40,10 @@ def fiber_identity() -> Any:
     greenlets, so the greenlet is not the identity), else the greenlet itself
     (a thread's original greenlet, or one zio did not create).
     """
-    g = getcurrent()
+    try:
+        g = getcurrent()
+    except RuntimeError:
+        return _real_get_ident()  # a greenlet is being finalized: see get_ident
     task = getattr(g, "_zio_task", None)
     return g if task is None or g.parent is None else task
 
@@ -54,7 +57,14 @@ def get_ident() -> int:
     which cannot collide with a live thread's ident: both are addresses of
     distinct live objects).
     """
-    g = getcurrent()
+    try:
+        g = getcurrent()
+    except RuntimeError:
+        # greenlet refuses while a greenlet is being finalized (a weakref
+        # callback run by its deallocation at interpreter exit, e.g.
+        # logging's _removeHandlerRef taking its lock): no fiber is running
+        # then, so the OS thread is the identity.
+        return _real_get_ident()
     if g.parent is None:
         return _real_get_ident()
     task = getattr(g, "_zio_task", None)
