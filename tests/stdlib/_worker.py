@@ -105,6 +105,13 @@ class JsonResult(unittest.TestResult):
     def _record(self, test: object, outcome: str, detail: str = "") -> None:
         tid = self._id(test)  # type: ignore[arg-type]
         if tid not in self._started:
+            if outcome == "skip" and hasattr(test, "_testMethodName"):
+                # A skipped test method: Python 3.12+ calls addSkip and
+                # stopTest without startTest.  Start it here; stopTest ends it.
+                self._started[tid] = time.monotonic()
+                self._writer.emit(e="start", id=tid)
+                self._current[tid] = (outcome, detail)
+                return
             # Not a started test (a class or module fixture): report at once.
             self._writer.emit(e="end", id=tid, outcome=outcome, detail=detail, seconds=0.0, fixture=True)
             return
