@@ -59,7 +59,9 @@ def test_subprocess_sees_module_attributes_replaced_at_run_time(tmp_path) -> Non
         import json, subprocess, sys
         from unittest import mock
         report = {}
-        with mock.patch("subprocess._fork_exec", side_effect=RuntimeError("mocked")) as fe:
+        # 3.13 may use posix_spawn for this call; CPython's test turns it off too.
+        no_spawn = mock.patch.object(subprocess, "_USE_POSIX_SPAWN", False)
+        with no_spawn, mock.patch("subprocess._fork_exec", side_effect=RuntimeError("mocked")) as fe:
             try:
                 subprocess.run([sys.executable, "-c", "pass"])
             except RuntimeError as exc:

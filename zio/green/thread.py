@@ -74,7 +74,38 @@ if hasattr(_thread, "daemon_threads_allowed"):
 if hasattr(_thread, "_is_main_interpreter"):
     _is_main_interpreter = _thread._is_main_interpreter
 if hasattr(_thread, "_get_main_thread_ident"):
-    _get_main_thread_ident = _thread._get_main_thread_ident
+    _real_get_main_thread_ident = _thread._get_main_thread_ident
+    # Set by the fork hooks below while a fiber forks; the child keeps it.
+    _forking_fiber_ident: int | None = None
+
+    def _get_main_thread_ident() -> int:
+        """The main thread's ident (``_thread._get_main_thread_ident``).
+
+        In a child forked by a fiber, that fiber: as with threads, the thread
+        that forked is the child's main thread.  threading's after-fork hook
+        (3.13+) checks that the main thread it rebuilds has the ident that
+        ``get_ident()`` gives the forking fiber.
+        """
+        ident = _forking_fiber_ident
+        return _real_get_main_thread_ident() if ident is None else ident
+
+    def _before_fork() -> None:
+        global _forking_fiber_ident
+        try:
+            g = getcurrent()
+        except RuntimeError:  # a greenlet being finalized: no fiber forks
+            return
+        if g.parent is not None:
+            _forking_fiber_ident = get_ident()
+
+    def _after_fork_in_parent() -> None:
+        global _forking_fiber_ident
+        _forking_fiber_ident = None
+
+    import os as _os
+
+    if hasattr(_os, "register_at_fork"):
+        _os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent)
 
 #: Module prefixes whose threads stay real OS threads (they block in C code).
 REAL_THREAD_MODULES: list[str] = ["multiprocessing", "concurrent.futures.process"]
