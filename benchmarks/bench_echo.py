@@ -12,6 +12,9 @@ Five servers, each started in a fresh process for every measurement:
 * ``gevent-stdlib``   the same socketserver code after gevent.monkey.patch_all()
 * ``threads-stdlib``  the same socketserver code unpatched: one real OS thread
   per connection (a reference row, not compared)
+* ``c-epoll``         benchmarks/echo_server.c, a single-threaded epoll server in
+  C (a reference row: the ceiling that this kernel and load generator allow
+  one server thread; the last table gives each Python server's share of it)
 
 The load generator is a small C program (benchmarks/echo_load.c, built with
 gcc on first use) in its own process: N connections in a closed loop, each
@@ -74,8 +77,11 @@ SERVERS = {
     "gevent-native": ["-c", GEVENT_NATIVE],
     "gevent-stdlib": ["-c", GEVENT_STDLIB.format(examples=os.path.join(ROOT, "examples"))],
     "threads-stdlib": ["-c", THREADS_STDLIB.format(examples=os.path.join(ROOT, "examples"))],
+    "c-epoll": None,  # a C program, not a Python one: see server_command()
 }
 PAIRS = [("zio-native", "gevent-native"), ("zio-stdlib", "gevent-stdlib")]
+#: Each Python server against the C reference server: how much of the ceiling it reaches.
+CEILING_PAIRS = [(name, "c-epoll") for name in ("zio-native", "zio-stdlib", "gevent-native", "gevent-stdlib")]
 _LINE = re.compile(r"(\w+)=([-\d.nan]+)")
 
 
@@ -86,13 +92,25 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def build_load_generator() -> str:
-    """Compile echo_load.c once (cached next to the temp dir by source mtime)."""
-    src = os.path.join(HERE, "echo_load.c")
-    out = os.path.join(tempfile.gettempdir(), f"zio_echo_load_{int(os.stat(src).st_mtime)}")
+def build_c(name: str) -> str:
+    """Compile benchmarks/<name>.c once (cached in the temp dir by source mtime); return the binary."""
+    src = os.path.join(HERE, f"{name}.c")
+    out = os.path.join(tempfile.gettempdir(), f"zio_{name}_{int(os.stat(src).st_mtime)}")
     if not os.path.exists(out):
         subprocess.run(["gcc", "-O2", "-o", out, src], check=True)
     return out
+
+
+def build_load_generator() -> str:
+    """Compile echo_load.c once."""
+    return build_c("echo_load")
+
+
+def server_command(server: str) -> list[str]:
+    """The command line that starts ``server`` (it prints its port, then serves)."""
+    if server == "c-epoll":
+        return [build_c("echo_server")]
+    return [sys.executable, *SERVERS[server]]
 
 
 def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int) -> dict[str, float]:
@@ -102,7 +120,7 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
     # connection reset, and a full pipe would block the server.
     errlog = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
-        [sys.executable, *SERVERS[server]], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
+        server_command(server), stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
     )
     try:
         assert proc.stdout is not None
@@ -183,6 +201,15 @@ def main() -> None:
                 p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
                 cpu = a["cpu_us"] / b["cpu_us"]
                 print(f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | {cpu:.2f} |")
+    if any((s, c) in med for s in ("c-epoll",) for c in conn_counts):
+        print("\nShare of the C reference server (req/s of each server / req/s of c-epoll):\n")
+        print("| conns | server | share of c-epoll req/s |")
+        print("|---:|---|---:|")
+        for conns in conn_counts:
+            for ours, ceiling in CEILING_PAIRS:
+                a, b = med.get((ours, conns)), med.get((ceiling, conns))
+                if a and b:
+                    print(f"| {conns} | {ours} | {a['rps'] / b['rps']:.2f} |")
 
 
 if __name__ == "__main__":
