@@ -23,6 +23,13 @@ with the same shape, and checks its own result:
 * ``mpmc``: 1,000,000 items through a bounded channel of capacity 64 with 4
   producers and 4 consumers, ``zio.Channel(64)`` vs
   ``gevent.queue.Queue(64)``; ms in total and µs per item.
+* ``mpmc_floor``: a bound, not a zio measurement.  The zio column is the
+  same 1,000,000 items through a pure-Python bounded buffer with no
+  scheduler at all: a deque behind a ``_thread`` lock (the least a channel
+  usable across threads must take), one Python method call to put and one
+  to take each item, producers and consumers taking turns in 64-item
+  batches.  The gevent column is gevent's ``mpmc`` again.  Its ratio is the
+  lowest zio/gevent ratio any pure-Python channel could reach on ``mpmc``.
 * ``event_pingpong``: two fibers take turns through two events
   (``a.set(); b.wait(); b.clear()`` against ``a.wait(); a.clear(); b.set()``),
   ``zio.Event`` vs ``gevent.event.Event``; µs per round trip.
@@ -81,7 +88,56 @@ def _check(condition: bool, what: str) -> None:
 
 
 # -- zio --------------------------------------------------------------------
+def python_floor_mpmc() -> None:
+    """``mpmc_floor``: the mpmc item count through the cheapest pure-Python bounded buffer (no fibers)."""
+    import _thread
+    from collections import deque
+
+    class Buffer:
+        __slots__ = ("items", "guard", "capacity")
+
+        def __init__(self, capacity: int) -> None:
+            self.items: deque = deque()
+            self.guard = _thread.allocate_lock()
+            self.capacity = capacity
+
+        def put(self, item: int) -> bool:
+            guard = self.guard
+            guard.acquire()
+            try:
+                if len(self.items) < self.capacity:
+                    self.items.append(item)
+                    return True
+                return False
+            finally:
+                guard.release()
+
+        def take(self) -> int:
+            guard = self.guard
+            guard.acquire()
+            try:
+                return self.items.popleft()
+            finally:
+                guard.release()
+
+    buf = Buffer(MPMC_CAPACITY)
+    put, take = buf.put, buf.take
+    total = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for base in range(0, N_MPMC, MPMC_CAPACITY):
+        for i in range(base, min(base + MPMC_CAPACITY, N_MPMC)):
+            put(i)
+        for _ in range(min(MPMC_CAPACITY, N_MPMC - base)):
+            total += take()
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    _check(total == N_MPMC * (N_MPMC - 1) // 2, "mpmc_floor items")
+    emit(ms=elapsed * 1e3, us_per_op=elapsed / N_MPMC * 1e6, cpu_us_per_op=cpu / N_MPMC * 1e6)
+
+
 def zio_scenario(name: str) -> None:
+    if name == "mpmc_floor":
+        python_floor_mpmc()
+        return
     import zio
 
     def pingpong(make: object) -> None:
@@ -372,6 +428,7 @@ def gevent_scenario(name: str) -> None:
         "lock": lambda: contended(gevent.lock.Semaphore(1)),
         "rlock": lambda: contended(gevent.lock.RLock()),
         "mpmc": mpmc,
+        "mpmc_floor": mpmc,  # the bound's other column: gevent's real mpmc
         "event_pingpong": lambda: event_pingpong(gevent.event.Event(), gevent.event.Event()),
         "semaphore_pingpong": lambda: semaphore_pingpong(gevent.lock.Semaphore(0), gevent.lock.Semaphore(0)),
         "condition_pingpong": lambda: condition_pingpong(_gevent_condition()),
@@ -396,6 +453,7 @@ SCENARIOS = [
     "lock",
     "rlock",
     "mpmc",
+    "mpmc_floor",
     "event_pingpong",
     "semaphore_pingpong",
     "condition_pingpong",
