@@ -27,6 +27,7 @@ zio to gevent and to plain threads.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -45,8 +46,7 @@ PRELUDES = {
     "zio": "import zio.patch; zio.patch.all()",
 }
 
-SERVER = """
-{prelude}
+HANDLER = """
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -71,7 +71,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
+"""
 
+SERVER = """
+{prelude}
+""" + HANDLER + """
 
 class Server(ThreadingHTTPServer):
     request_queue_size = 4096
@@ -84,14 +88,57 @@ server.serve_forever()
 
 PAIRS = [("zio", "gevent"), ("zio", "threads"), ("gevent", "threads")]
 
+# The same Handler with no network at all: keep-alive requests (exactly what
+# wrk sends) read from memory, the response written to a sink.  Its CPU per
+# request is the part of every server's cost that no I/O library can change.
+NO_IO = HANDLER + """
+import io, json, time
+
+class Sink:
+    def write(self, data):
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+class MemoryHandler(Handler):
+    def __init__(self, rfile):
+        self.rfile, self.wfile = rfile, Sink()
+        self.client_address, self.server, self.close_connection = ("127.0.0.1", 1), None, False
+
+
+N = {n}
+REQUEST = b"GET / HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\n\\r\\n"
+handler = MemoryHandler(io.BufferedReader(io.BytesIO(REQUEST * N)))
+handle = handler.handle_one_request
+for _ in range(N // 10):  # warm-up
+    handle()
+c0 = time.process_time()
+for _ in range(N - N // 10):
+    handle()
+cpu = time.process_time() - c0
+assert handler.requestline == "GET / HTTP/1.1" and not handler.close_connection
+print(json.dumps({{"cpu_us": cpu * 1e6 / (N - N // 10)}}))
+"""
+
+
+def handler_only_cpu_us(requests: int = 100_000) -> float:
+    """CPU µs per request of http.server's own work (NO_IO), in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-c", NO_IO.format(n=requests)], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+    return float(json.loads(out)["cpu_us"])
+
 _UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds used so far by process ``pid`` (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def parse_wrk(out: str) -> dict[str, float]:
@@ -148,7 +195,10 @@ def run_once(wrk: str, server: str, conns: int, seconds: float) -> dict[str, flo
         )
         cpu_end = _cpu_seconds(proc.pid)
         metrics = parse_wrk(result.stdout)
-        metrics["cpu_us"] = (cpu_end - cpu_start) * 1e6 / metrics["requests"]
+        per_request = 1e6 / metrics["requests"]
+        metrics["user_us"] = (cpu_end[0] - cpu_start[0]) * per_request
+        metrics["sys_us"] = (cpu_end[1] - cpu_start[1]) * per_request
+        metrics["cpu_us"] = metrics["user_us"] + metrics["sys_us"]
         if metrics["errors"]:
             raise RuntimeError(f"{server}: {metrics['errors']:.0f} errors\n{result.stdout}")
         return metrics
@@ -172,7 +222,9 @@ def main() -> None:
     conn_counts = [int(c) for c in args.conns.split(",")]
     servers = args.servers.split(",")
     samples: dict[tuple[str, int], list[dict[str, float]]] = {}
+    handler_only: list[float] = []
     for round_no in range(args.repeats):
+        handler_only.append(handler_only_cpu_us())
         for conns in conn_counts:
             for server in servers:
                 m = run_once(wrk, server, conns, args.seconds)
@@ -207,6 +259,29 @@ def main() -> None:
                     f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
                     f"{a['cpu_us'] / b['cpu_us']:.2f} |"
                 )
+    alone = statistics.median(handler_only)
+    print(
+        f"\nWhere a request's CPU goes (µs, medians).  'http.server alone' is the same Handler fed from memory "
+        f"with no I/O: {alone:.1f} µs per request, the same under any library.\n"
+    )
+    print("| conns | server | user | system | user beyond http.server alone |")
+    print("|---:|---|---:|---:|---:|")
+    for conns in conn_counts:
+        for server in servers:
+            m = med.get((server, conns))
+            if m:
+                print(f"| {conns} | {server} | {m['user_us']:.1f} | {m['sys_us']:.1f} | {m['user_us'] - alone:.1f} |")
+    for conns in conn_counts:
+        z, g = med.get(("zio", conns)), med.get(("gevent", conns))
+        if z and g:
+            # If zio's code and the socket module's Python wrappers cost nothing, a
+            # request would still cost http.server's work plus the kernel's.
+            floor = alone + z["sys_us"]
+            print(
+                f"\n{conns} connections: with zio's own user-space work at zero, a request would still cost "
+                f"{floor:.1f} µs ({alone:.1f} http.server + {z['sys_us']:.1f} kernel): at best "
+                f"{g['cpu_us'] / floor:.2f}x gevent's {g['cpu_us']:.1f} µs (CPU-bound server)."
+            )
 
 
 if __name__ == "__main__":
