@@ -55,7 +55,7 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from .._core import _state
-from .._core.cancel import cancel_origin, make_cancelled
+from .._core.cancel import cancel_origin, make_cancelled, move_on_after
 from .._core.task import Task
 from ..loop import LoopClosedError
 
@@ -73,6 +73,7 @@ __all__ = [
     "get_ident",
     "new_waiter",
     "park",
+    "park_timed",
     "park_uncancellable",
     "validate_timeout",
 ]
@@ -383,6 +384,24 @@ def check_cancelled(task: Any = None) -> Any:
 def park(waiter: Waiter) -> Any:
     """Park ``waiter``'s task until the handoff (or a cancel that undoes the wait)."""
     return waiter.task._hub.park(waiter.abort, waiter)
+
+
+def park_timed(waiter: Waiter, timeout: float | None, abort: Callable[[], Any] | None = None) -> bool:
+    """Park until the handoff; False if ``timeout`` seconds (None: no limit) passed first.
+
+    The timeout is a cancel scope around the wait, so it ends the wait as a
+    cancel would: ``abort`` (default: :meth:`Waiter.abort`) undoes the
+    registration, and a handoff that got there first still wins (True).
+    """
+    if abort is None:
+        abort = waiter.abort
+    if timeout is None:
+        waiter.task._hub.park(abort, waiter)
+        return True
+    with move_on_after(timeout):
+        waiter.task._hub.park(abort, waiter)
+        return True
+    return False
 
 
 def park_uncancellable(waiter: Waiter) -> Any:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park_timed, validate_timeout
 from .errors import BrokenBarrierError
 
 __all__ = ["Barrier", "BarrierStatistics"]
@@ -68,7 +67,6 @@ class Barrier:
         timeout = validate_timeout(timeout if timeout is not None else self._timeout)
         check_cancelled()
         task = current_task()
-        hub = task._hub
         waiter = Waiter(task, self._waiters, self._describe)
         with self._guard:
             if self._broken:
@@ -94,13 +92,8 @@ class Barrier:
             _fail(others)
             return True
 
-        if timeout is None:
-            hub.park(abort, waiter)
-        else:
-            with move_on_after(timeout) as scope:
-                hub.park(abort, waiter)
-            if scope.cancelled_caught:
-                raise BrokenBarrierError(f"the barrier wait timed out after {timeout}s (the barrier is now broken)")
+        if not park_timed(waiter, timeout, abort):
+            raise BrokenBarrierError(f"the barrier wait timed out after {timeout}s (the barrier is now broken)")
         if waiter.exc is not None:
             raise waiter.exc
         return index

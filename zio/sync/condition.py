@@ -6,7 +6,6 @@ import math
 from typing import Any, Callable, NamedTuple, TypeVar
 
 from .._core.api import current_time
-from .._core.cancel import move_on_after
 from ._waiter import (
     Waiter,
     WaitQueue,
@@ -15,6 +14,7 @@ from ._waiter import (
     current_task,
     get_ident,
     new_waiter,
+    park_timed,
     validate_timeout,
 )
 from .rlock import RLock
@@ -92,10 +92,7 @@ class Condition:
             if timeout is None:
                 task._hub.park(waiter.abort, waiter)
                 return True
-            with move_on_after(timeout):
-                task._hub.park(waiter.abort, waiter)
-                return True
-            return False
+            return park_timed(waiter, timeout)
         finally:
             lock._acquire_restore(saved)  # uncancellable: also after Cancelled
 

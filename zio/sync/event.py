@@ -6,7 +6,6 @@ from typing import Any, NamedTuple
 
 from greenlet import getcurrent
 
-from .._core.cancel import move_on_after
 from .._core.task import Task
 from ._waiter import (
     Waiter,
@@ -16,6 +15,7 @@ from ._waiter import (
     current_task,
     get_ident,
     new_waiter,
+    park_timed,
     validate_timeout,
 )
 
@@ -127,10 +127,7 @@ class Event:
         if timeout is None:
             task._hub.park(waiter.abort, waiter)
             return True
-        with move_on_after(timeout):
-            task._hub.park(waiter.abort, waiter)
-            return True
-        return False
+        return park_timed(waiter, timeout)
 
     def wait_op(self) -> Any:
         """A ``zio.select`` operation that completes (value True) once the flag is set."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park_timed, validate_timeout
 
 __all__ = ["Future", "FutureStatistics", "InvalidStateError"]
 
@@ -80,13 +79,7 @@ class Future(Generic[T]):
             if self._state != _PENDING:
                 return True
             self._waiters.append(waiter)
-        if timeout is None:
-            park(waiter)
-            return True
-        with move_on_after(timeout):
-            park(waiter)
-            return True
-        return False
+        return park_timed(waiter, timeout)
 
     def result(self, timeout: float | None = None) -> T:
         """Wait for the future, then return its result or raise its exception.

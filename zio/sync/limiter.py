@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park_timed, validate_timeout
 
 __all__ = ["CapacityLimiter", "CapacityLimiterStatistics"]
 
@@ -97,7 +96,6 @@ class CapacityLimiter:
         if not blocking or timeout == 0:
             return False
         task = current_task()
-        hub = task._hub
         waiter = Waiter(task, self._waiters, self._describe, payload=borrower)
         with self._guard:
             if len(self._borrowers) < self._total and not self._waiters.waiting():
@@ -106,13 +104,7 @@ class CapacityLimiter:
             if any(w.payload == borrower for w in self._waiters.live()):
                 raise RuntimeError(f"{borrower!r} is already waiting for a token of this CapacityLimiter")
             self._waiters.append(waiter)
-        if timeout is None:
-            hub.park(waiter.abort, waiter)
-            return True
-        with move_on_after(timeout):
-            hub.park(waiter.abort, waiter)  # the release gave the borrower a token before waking us
-            return True
-        return False
+        return park_timed(waiter, timeout)  # a release gives the borrower a token before waking us
 
     def try_acquire_on_behalf_of(self, borrower: Any) -> bool:
         """Borrow a token for ``borrower`` if one is free now.  Not a checkpoint."""

@@ -6,7 +6,6 @@ from typing import Any, NamedTuple
 
 from greenlet import getcurrent
 
-from .._core.cancel import move_on_after
 from .._core.task import Task
 from ._waiter import (
     Waiter,
@@ -16,6 +15,7 @@ from ._waiter import (
     current_task,
     describe_owner,
     new_waiter,
+    park_timed,
     park_uncancellable,
 )
 
@@ -135,10 +135,7 @@ class Lock:
             self._waiters.append(waiter)
         finally:
             guard.release()
-        with move_on_after(timeout):
-            me._hub.park(waiter.abort, waiter)
-            return True
-        return False
+        return park_timed(waiter, timeout)
 
     def try_acquire(self) -> bool:
         """Acquire the lock if it is free right now; never blocks, not a checkpoint."""

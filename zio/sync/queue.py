@@ -21,9 +21,18 @@ from typing import Any, NamedTuple
 
 from greenlet import getcurrent
 
-from .._core.cancel import move_on_after
 from .._core.task import Task
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, new_waiter, park, validate_timeout
+from ._waiter import (
+    Waiter,
+    WaitQueue,
+    allocate_lock,
+    check_cancelled,
+    current_task,
+    new_waiter,
+    park,
+    park_timed,
+    validate_timeout,
+)
 from .errors import Empty, Full, ShutDown
 
 __all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueStatistics", "SimpleQueue"]
@@ -178,11 +187,8 @@ class Queue:
             return
         if timeout is None:
             task._hub.park(waiter.abort, waiter)
-        else:
-            with move_on_after(timeout) as scope:
-                task._hub.park(waiter.abort, waiter)
-            if scope.cancelled_caught:
-                raise Full
+        elif not park_timed(waiter, timeout):
+            raise Full
         if waiter.exc is not None:
             raise waiter.exc
 
@@ -263,11 +269,8 @@ class Queue:
             return item
         if timeout is None:
             task._hub.park(waiter.abort, waiter)
-        else:
-            with move_on_after(timeout) as scope:
-                task._hub.park(waiter.abort, waiter)
-            if scope.cancelled_caught:
-                raise Empty
+        elif not park_timed(waiter, timeout):
+            raise Empty
         if waiter.exc is not None:
             raise waiter.exc
         return waiter.value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .._core.cancel import move_on_after
 from ._waiter import (
     Waiter,
     WaitQueue,
@@ -12,6 +11,7 @@ from ._waiter import (
     check_cancelled,
     current_task,
     describe_owner,
+    park_timed,
     validate_timeout,
 )
 
@@ -119,7 +119,6 @@ class RwLock:
                 return True
         if not blocking or timeout == 0:
             return False
-        hub = me._hub
         waiter = Waiter(me, self._waiters, lambda: self._describe(kind))
         waiter.kind = kind
         with self._guard:
@@ -139,13 +138,7 @@ class RwLock:
                 other.wake()
             return True
 
-        if timeout is None:
-            hub.park(abort, waiter)
-            return True
-        with move_on_after(timeout):
-            hub.park(abort, waiter)  # the release made us a holder before waking us
-            return True
-        return False
+        return park_timed(waiter, timeout, abort)  # a release makes us a holder before waking us
 
     def _free_for(self, kind: str, me: Any) -> bool:
         if kind == _READ:

@@ -6,7 +6,6 @@ from typing import Any, NamedTuple
 
 from greenlet import getcurrent
 
-from .._core.cancel import move_on_after
 from .._core.task import Task
 from ._waiter import (
     Waiter,
@@ -16,6 +15,7 @@ from ._waiter import (
     current_task,
     get_ident,
     new_waiter,
+    park_timed,
     validate_timeout,
 )
 
@@ -100,10 +100,7 @@ class Semaphore:
         if timeout is None:
             task._hub.park(waiter.abort, waiter)  # release() handed us a permit before waking us
             return True
-        with move_on_after(timeout):
-            task._hub.park(waiter.abort, waiter)
-            return True
-        return False
+        return park_timed(waiter, timeout)
 
     def try_acquire(self) -> bool:
         """Take a permit if one is free; never blocks, not a checkpoint."""

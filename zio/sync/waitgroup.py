@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .._core.cancel import move_on_after
-from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park, validate_timeout
+from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park_timed, validate_timeout
 
 __all__ = ["WaitGroup", "WaitGroupStatistics"]
 
@@ -69,13 +68,7 @@ class WaitGroup:
             if not self._count:
                 return True
             self._waiters.append(waiter)
-        if timeout is None:
-            park(waiter)
-            return True
-        with move_on_after(timeout):
-            park(waiter)
-            return True
-        return False
+        return park_timed(waiter, timeout)
 
     def __enter__(self) -> "WaitGroup":
         self.add(1)
