@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
+from ._closable import Closable
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, current_task, park
 from .errors import EndOfChannel, Lagged, WouldBlock, closed_error
 
@@ -34,7 +35,7 @@ class BroadcastStatistics(NamedTuple):
     closed: bool
 
 
-class BroadcastChannel(Generic[T]):
+class BroadcastChannel(Closable, Generic[T]):
     """A one-to-many channel (see the module docstring).  ``capacity`` >= 1 items are retained."""
 
     __slots__ = ("_guard", "_ring", "_capacity", "_next_seq", "_waiters", "_subscribers", "_closed", "__weakref__")
@@ -97,17 +98,6 @@ class BroadcastChannel(Generic[T]):
         for waiter in woken:
             waiter.wake()
 
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def __enter__(self) -> "BroadcastChannel[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def statistics(self) -> BroadcastStatistics:
         """Retained items, sequence counter, subscribers and waiters, for debugging."""
         with self._guard:
@@ -150,7 +140,7 @@ class BroadcastChannel(Generic[T]):
         )
 
 
-class Subscriber(Generic[T]):
+class Subscriber(Closable, Generic[T]):
     """One reader of a :class:`BroadcastChannel` with its own position; iterate it to receive."""
 
     __slots__ = ("_channel", "_cursor", "_closed", "__weakref__")
@@ -226,17 +216,6 @@ class Subscriber(Generic[T]):
                     woken.append(waiter)
         for waiter in woken:
             waiter.wake()
-
-    @property
-    def closed(self) -> bool:
-        """Whether this subscriber was closed."""
-        return self._closed
-
-    def __enter__(self) -> "Subscriber[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def _describe(self) -> str:
         return f"an item from {self._channel!r}"

@@ -33,6 +33,7 @@ from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 from greenlet import getcurrent
 
 from .._core.task import Task
+from ._closable import Closable
 from ._waiter import Waiter, WaitQueue, allocate_lock, check_cancelled, claim_pair, current_task, new_waiter
 from .errors import BrokenResourceError, EndOfChannel, WouldBlock, closed_error
 
@@ -58,7 +59,7 @@ class ChannelStatistics(NamedTuple):
     closed: bool
 
 
-class Channel(Generic[T]):
+class Channel(Closable, Generic[T]):
     """A channel of items (see the module docstring).
 
     The channel itself offers ``send``/``receive``/``try_*``/iteration,
@@ -156,17 +157,6 @@ class Channel(Generic[T]):
                 woken += self._fail_waiters(self._receivers, None, EndOfChannel)
         for waiter in woken:
             waiter.wake()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def __enter__(self) -> "Channel[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def statistics(self) -> ChannelStatistics:
         """Buffer use, open handles and waiting tasks, for debugging."""
@@ -273,14 +263,37 @@ class Channel(Generic[T]):
         return f"receive on {self!r} (nothing sent yet)"
 
 
-class SendEnd(Generic[T]):
-    """A handle on a channel's send end.  Close it (or use ``with``) when done sending."""
+class _End(Closable, Generic[T]):
+    """What the two kinds of handle share."""
 
     __slots__ = ("_channel", "_closed", "__weakref__")
+
+    #: The class name shown by ``repr()``.
+    _kind = "End"
 
     def __init__(self, channel: Channel[T]) -> None:
         self._channel = channel
         self._closed = False
+
+    @property
+    def channel(self) -> Channel[T]:
+        """The channel this handle belongs to."""
+        return self._channel
+
+    def statistics(self) -> ChannelStatistics:
+        """The channel's statistics."""
+        return self._channel.statistics()
+
+    def __repr__(self) -> str:
+        return f"<zio.{self._kind}{' closed' if self._closed else ''} of {self._channel!r}>"
+
+
+class SendEnd(_End[T]):
+    """A handle on a channel's send end.  Close it (or use ``with``) when done sending."""
+
+    __slots__ = ()
+
+    _kind = "SendEnd"
 
     def send(self, item: T) -> None:
         """Send ``item``, waiting for buffer room (or, for a rendezvous, a receiver).
@@ -393,38 +406,13 @@ class SendEnd(Generic[T]):
         for waiter in woken:
             waiter.wake()
 
-    @property
-    def closed(self) -> bool:
-        """Whether this handle was closed."""
-        return self._closed
 
-    @property
-    def channel(self) -> Channel[T]:
-        """The channel this handle belongs to."""
-        return self._channel
-
-    def statistics(self) -> ChannelStatistics:
-        """The channel's statistics."""
-        return self._channel.statistics()
-
-    def __enter__(self) -> "SendEnd[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<zio.SendEnd{' closed' if self._closed else ''} of {self._channel!r}>"
-
-
-class ReceiveEnd(Generic[T]):
+class ReceiveEnd(_End[T]):
     """A handle on a channel's receive end; iterate it to receive until the stream ends."""
 
-    __slots__ = ("_channel", "_closed", "__weakref__")
+    __slots__ = ()
 
-    def __init__(self, channel: Channel[T]) -> None:
-        self._channel = channel
-        self._closed = False
+    _kind = "ReceiveEnd"
 
     def receive(self) -> T:
         """Receive the next item, waiting for one.
@@ -566,29 +554,6 @@ class ReceiveEnd(Generic[T]):
                 )
         for waiter in woken:
             waiter.wake()
-
-    @property
-    def closed(self) -> bool:
-        """Whether this handle was closed."""
-        return self._closed
-
-    @property
-    def channel(self) -> Channel[T]:
-        """The channel this handle belongs to."""
-        return self._channel
-
-    def statistics(self) -> ChannelStatistics:
-        """The channel's statistics."""
-        return self._channel.statistics()
-
-    def __enter__(self) -> "ReceiveEnd[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<zio.ReceiveEnd{' closed' if self._closed else ''} of {self._channel!r}>"
 
 
 # The hot path without a forwarding call: a Channel's send/receive are its
