@@ -6,8 +6,10 @@ import socket as _std
 
 from .._core import _state
 from .._core.errors import ClosedResourceError
+from ..green import socket as _gsocket
+from ..sync._closable import Closable
 
-__all__ = ["default_backlog", "IncompleteReadError", "LimitOverrunError", "closed_error", "OneShot"]
+__all__ = ["default_backlog", "IncompleteReadError", "LimitOverrunError", "closed_error", "OneShot", "SocketOwner"]
 
 
 def default_backlog() -> int:
@@ -48,6 +50,35 @@ def closed_error(what: str) -> ClosedResourceError:
     import errno
 
     return ClosedResourceError(errno.EBADF, f"{what} is closed")
+
+
+class SocketOwner(Closable):
+    """What :class:`~zio.net.Stream`, :class:`~zio.net.DatagramSocket` and :class:`~zio.net.Listener` share.
+
+    Takes over the socket (a stdlib one is moved into a cooperative socket
+    object), closes it once, and supports ``with``.
+    """
+
+    __slots__ = ("_sock", "_fd", "_closed", "__weakref__")
+
+    def __init__(self, sock: _std.socket) -> None:
+        if not isinstance(sock, _gsocket.socket):
+            # Take over the fd in a cooperative socket object.
+            sock = _gsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._closed = False
+
+    @property
+    def socket(self) -> _gsocket.socket:
+        """The underlying cooperative socket (for options such as ``setsockopt``)."""
+        return self._sock
+
+    def close(self) -> None:
+        """Close it; fibers blocked on it get ClosedResourceError.  Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._sock.close()
 
 
 class OneShot:

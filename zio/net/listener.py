@@ -13,7 +13,7 @@ from .._core.group import Group
 from .._core.io import wait_fd
 from ..green import socket as _gsocket
 from ..green._wait import READ, raise_if_cancelled
-from ._common import closed_error
+from ._common import SocketOwner, closed_error
 from .stream import Stream
 
 __all__ = ["Listener"]
@@ -31,27 +31,18 @@ _ABORTED_ERRNOS = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN
 _TCP_FAMILIES = (_std.AF_INET, _std.AF_INET6)
 
 
-class Listener:
+class Listener(SocketOwner):
     """A listening socket; :meth:`accept` returns a :class:`Stream`.
 
     :attr:`address` is the bound address (so port 0 works); :meth:`serve`
     runs an accept loop that hands each connection to a handler fiber.
     """
 
-    __slots__ = ("_sock", "_fd", "_closed", "_unlink_path", "__weakref__")
+    __slots__ = ("_unlink_path",)
 
     def __init__(self, sock: _std.socket, *, unlink_on_close: str | bytes | None = None) -> None:
-        if not isinstance(sock, _gsocket.socket):
-            sock = _gsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        self._sock = sock
-        self._fd = sock.fileno()
-        self._closed = False
+        SocketOwner.__init__(self, sock)
         self._unlink_path = unlink_on_close
-
-    @property
-    def socket(self) -> _gsocket.socket:
-        """The underlying cooperative socket."""
-        return self._sock
 
     @property
     def address(self) -> Any:
@@ -141,8 +132,7 @@ class Listener:
         """Stop listening; a fiber blocked in :meth:`accept` gets ClosedResourceError.  Idempotent."""
         if self._closed:
             return
-        self._closed = True
-        self._sock.close()
+        SocketOwner.close(self)
         path = self._unlink_path
         if path:
             import os
@@ -151,17 +141,6 @@ class Listener:
                 os.unlink(path)
             except OSError:
                 pass
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def __enter__(self) -> "Listener":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self._closed:

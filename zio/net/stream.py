@@ -8,9 +8,8 @@ import socket as _std
 from typing import Any
 
 from .._core.io import wait_fd
-from ..green import socket as _gsocket
 from ..green._wait import READ, WRITE, raise_if_cancelled
-from ._common import IncompleteReadError, LimitOverrunError, closed_error
+from ._common import IncompleteReadError, LimitOverrunError, SocketOwner, closed_error
 
 __all__ = ["Stream"]
 
@@ -26,7 +25,7 @@ DEFAULT_RECV_SIZE = 65536
 DEFAULT_LINE_LIMIT = 65536
 
 
-class Stream:
+class Stream(SocketOwner):
     """A connected stream socket.
 
     ``recv(max_bytes)`` returns whatever has arrived (``b""`` at end of
@@ -37,25 +36,15 @@ class Stream:
     close it.  Timeouts: wrap calls in ``zio.fail_after`` / ``move_on_after``.
     """
 
-    __slots__ = ("_sock", "_fd", "_buf", "_closed", "_drained", "__weakref__")
+    __slots__ = ("_buf", "_drained")
 
     def __init__(self, sock: _std.socket) -> None:
-        if not isinstance(sock, _gsocket.socket):
-            # Take over the fd in a cooperative socket object.
-            sock = _gsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        self._sock = sock
-        self._fd = sock.fileno()
+        SocketOwner.__init__(self, sock)
         self._buf = bytearray()
-        self._closed = False
         # Whether the last receive emptied the socket (see _fill).
         self._drained = False
 
     # -- info ---------------------------------------------------------------------------
-    @property
-    def socket(self) -> _gsocket.socket:
-        """The underlying cooperative socket (for options such as ``setsockopt``)."""
-        return self._sock
-
     @property
     def local_address(self) -> Any:
         """This end's address (``getsockname()``)."""
@@ -219,24 +208,7 @@ class Stream:
             raise closed_error("stream")
         self._sock.shutdown(_std.SHUT_WR)
 
-    # -- closing -------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the stream; fibers blocked on it get ClosedResourceError.  Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._sock.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def __enter__(self) -> "Stream":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
+    # -- closing: close(), closed and ``with`` come from SocketOwner ----------------------
     def __repr__(self) -> str:
         if self._closed:
             return "<zio.net.Stream closed>"

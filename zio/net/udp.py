@@ -9,7 +9,7 @@ from typing import Any
 from .._core.io import wait_fd
 from ..green import socket as _gsocket
 from ..green._wait import READ, WRITE, raise_if_cancelled
-from ._common import closed_error
+from ._common import SocketOwner, closed_error
 
 __all__ = ["DatagramSocket", "bind_udp", "connect_udp"]
 
@@ -22,22 +22,10 @@ _c_send = _socket.socket.send
 MAX_DATAGRAM = 65536
 
 
-class DatagramSocket:
+class DatagramSocket(SocketOwner):
     """A UDP socket.  Every blocking method is a checkpoint; a cancelled receive consumed nothing."""
 
-    __slots__ = ("_sock", "_fd", "_closed", "__weakref__")
-
-    def __init__(self, sock: _std.socket) -> None:
-        if not isinstance(sock, _gsocket.socket):
-            sock = _gsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-        self._sock = sock
-        self._fd = sock.fileno()
-        self._closed = False
-
-    @property
-    def socket(self) -> _gsocket.socket:
-        """The underlying cooperative socket (for options)."""
-        return self._sock
+    __slots__ = ()
 
     @property
     def address(self) -> Any:
@@ -93,23 +81,6 @@ class DatagramSocket:
                 return _c_send(self._sock, data)
             except BlockingIOError:
                 wait_fd(self._fd, WRITE, keep_armed=True)
-
-    def close(self) -> None:
-        """Close the socket (fibers blocked on it get ClosedResourceError).  Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._sock.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def __enter__(self) -> "DatagramSocket":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return "<zio.net.DatagramSocket closed>" if self._closed else f"<zio.net.DatagramSocket {self.address!r}>"
