@@ -32,7 +32,21 @@ NEW, RUNNING, DONE = 0, 1, 2
 class _TaskState:
     """Fields shared by :class:`Task` and :class:`RootTask` (documented on Task)."""
 
-    __slots__ = ()
+    __slots__ = (
+        "id",
+        "_name",
+        "_hub",
+        "_scope",
+        "_root_scope",
+        "_abort",
+        "_parked",
+        "_waiting_for",
+        "_resume_value",
+        "_resume_exc",
+        "_ki_pending",
+        "_joiners",
+        "locals",
+    )
 
     @property
     def name(self) -> str:
@@ -156,19 +170,6 @@ class Task(_TaskState):
     """
 
     __slots__ = (
-        "id",
-        "_name",
-        "_hub",
-        "_scope",
-        "_root_scope",
-        "_abort",
-        "_parked",
-        "_waiting_for",
-        "_resume_value",
-        "_resume_exc",
-        "_ki_pending",
-        "_joiners",
-        "locals",
         "_fn",
         "_args",
         "_kwargs",
@@ -302,19 +303,6 @@ class RootTask(_TaskState):
     """The task identity of a thread's original greenlet (see module docs)."""
 
     __slots__ = (
-        "id",
-        "_name",
-        "_hub",
-        "_scope",
-        "_root_scope",
-        "_abort",
-        "_parked",
-        "_waiting_for",
-        "_resume_value",
-        "_resume_exc",
-        "_ki_pending",
-        "_joiners",
-        "locals",
         "glet",
         "switch",
         "throw",
