@@ -12,7 +12,8 @@ and mode, run / failed / errors / skipped / hung-or-crashed.
 
 Known zio failures live in ``tests/stdlib/known_failures/<module>.txt``, one
 ``test id  # reason`` per line (the ``test.<module>.`` prefix may be left
-out; ``*`` wildcards allowed).  The exit status is 1 if zio mode has a
+out; ``*`` wildcards allowed; a leading ``[>=3.12]`` limits a line to some
+Python versions).  The exit status is 1 if zio mode has a
 failure or error not listed there, or any hang or crash; a listed entry
 whose tests now all pass is reported as stale.  See docs/stdlib-tests.md.
 """
@@ -265,8 +266,47 @@ def run_module(
 
 
 # -- known failures ---------------------------------------------------------------------
-def load_known(module: str, directory: Path = KNOWN_DIR) -> dict[str, str]:
-    """``{pattern: reason}`` from ``known_failures/<module>.txt`` (patterns are full test ids)."""
+_VERSION_OPS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+}
+
+
+def version_matches(spec: str, version: tuple[int, int]) -> bool:
+    """Whether ``version`` satisfies ``spec``: comma-separated ``OP X.Y`` (OP: < <= > >= ==)."""
+    for cond in spec.split(","):
+        cond = cond.strip()
+        op = cond[:2] if cond[:2] in _VERSION_OPS else cond[:1]
+        if op not in _VERSION_OPS:
+            raise ValueError(f"bad version condition {cond!r} (want e.g. '>=3.12')")
+        major, minor = (int(x) for x in cond[len(op) :].strip().split("."))
+        if not _VERSION_OPS[op](version, (major, minor)):
+            return False
+    return True
+
+
+def python_version(python: str) -> tuple[int, int]:
+    """``(major, minor)`` of the interpreter at ``python``."""
+    if python == sys.executable:
+        return sys.version_info[:2]
+    out = subprocess.run(
+        [python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout
+    major, minor = out.split()
+    return int(major), int(minor)
+
+
+def load_known(module: str, directory: Path = KNOWN_DIR, version: tuple[int, int] | None = None) -> dict[str, str]:
+    """``{pattern: reason}`` from ``known_failures/<module>.txt`` (patterns are full test ids).
+
+    A line that starts with ``[>=3.12]`` (or ``[<3.12]``, ``[==3.13]``,
+    ``[>=3.11,<3.13]``...) applies only when the tested Python's version
+    (``version``, default this interpreter's) matches.
+    """
+    version = sys.version_info[:2] if version is None else version
     path = directory / f"{module}.txt"
     known: dict[str, str] = {}
     if not path.exists():
@@ -275,6 +315,11 @@ def load_known(module: str, directory: Path = KNOWN_DIR) -> dict[str, str]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if line.startswith("["):
+            spec, _, line = line[1:].partition("]")
+            if not version_matches(spec, version):
+                continue
+            line = line.strip()
         pattern, _, reason = line.partition("#")
         pattern = pattern.strip()
         prefix = module if "." in module else f"test.{module}"
@@ -378,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         if mode not in MODES:
             parser.error(f"unknown mode {mode!r}")
     log_dir = Path(args.log_dir) if args.log_dir else Path(tempfile.mkdtemp(prefix="zio-stdlib-"))
-    print(f"python: {args.python}\nlogs: {log_dir}", flush=True)
+    version = python_version(args.python)
+    print(f"python: {args.python} ({version[0]}.{version[1]})\nlogs: {log_dir}", flush=True)
 
     jobs = [(module, mode) for module in modules for mode in modes]
     results: dict[tuple[str, str], ModuleRun] = {}
@@ -413,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for module in modules:
             run = results[(module, "zio")]
-            verdict = classify(run, load_known(module))
+            verdict = classify(run, load_known(module, version=version))
             plain = results.get((module, "plain"))
             for tid in verdict.unexpected:
                 also = " (fails unpatched too)" if plain is not None and plain.outcomes.get(tid) in BAD else ""

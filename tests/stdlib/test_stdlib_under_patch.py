@@ -83,3 +83,29 @@ def test_runner_reports_failures_hangs_and_crashes(tmp_path: Path, monkeypatch: 
     assert verdict.expected == [prefix + "test_b_fail"]
     assert verdict.stale == [prefix + "test_a_ok"]
     assert not verdict.ok
+
+
+def test_known_failures_limited_to_python_versions(tmp_path: Path) -> None:
+    """A ``[>=3.12]``-style prefix keeps a known-failures line to the versions it names."""
+    (tmp_path / "test_mod.txt").write_text(
+        "# comment\n"
+        "T.test_all  # every version\n"
+        "[>=3.12] T.test_new  # 3.12 and later\n"
+        "[<3.12] T.test_old  # before 3.12\n"
+        "[>=3.11, <3.13] T.test_mid  # 3.11 and 3.12\n"
+        "[==3.13] T.test_13\n"
+    )
+
+    def names(version: tuple[int, int]) -> set[str]:
+        known = run_stdlib.load_known("test_mod", tmp_path, version=version)
+        return {p.rsplit(".", 1)[1] for p in known}
+
+    assert names((3, 10)) == {"test_all", "test_old"}
+    assert names((3, 11)) == {"test_all", "test_old", "test_mid"}
+    assert names((3, 12)) == {"test_all", "test_new", "test_mid"}
+    assert names((3, 13)) == {"test_all", "test_new", "test_13"}
+    known = run_stdlib.load_known("test_mod", tmp_path, version=(3, 12))
+    assert known["test.test_mod.T.test_new"] == "3.12 and later"
+    with pytest.raises(ValueError):
+        run_stdlib.version_matches("~3.12", (3, 12))
+    assert run_stdlib.python_version(sys.executable) == sys.version_info[:2]
