@@ -72,6 +72,8 @@ def get_ident() -> int:
 
 
 class _Waiter:
+    """A fiber parked on a green lock (or a green SimpleQueue), until a release (put) grants it."""
+
     __slots__ = ("hub", "task", "granted", "timer")
 
     def __init__(self, hub: Any, task: Any) -> None:
@@ -111,6 +113,53 @@ def _wake(waiter: _Waiter, value: bool) -> None:
 def _unpark_if_parked(hub: Any, task: Any, value: Any) -> None:
     if task._parked:
         hub.unpark(task, value)
+
+
+def _grant_first(waiters: deque) -> bool:
+    """Grant the first waiter whose hub is still open and wake it; False if none is left (mutex held)."""
+    while waiters:
+        waiter = waiters.popleft()
+        if waiter.hub.closed:
+            continue  # its hub is gone (e.g. the parent's, after fork)
+        waiter.granted = True
+        _wake(waiter, True)
+        return True
+    return False
+
+
+def _park_until_granted(hub: Any, waiter: _Waiter, mutex: Any, waiters: deque, what: Any) -> bool:
+    """Park ``waiter``, queued in ``waiters`` (guarded by ``mutex``), until it is granted: True.
+
+    False if its timer (``waiter.timer``, armed with :func:`_time_out`) fired
+    first.  A cancel withdraws the waiter, unless it was granted already: then
+    it stays parked for the wakeup in flight and the cancel is delivered at
+    its next blocking call.
+    """
+
+    def abort() -> bool:
+        with mutex:
+            if waiter.granted:
+                return False
+            waiters.remove(waiter)
+        if waiter.timer is not None:
+            waiter.timer.cancel()
+        return True
+
+    try:
+        return bool(hub.park(abort, what))
+    finally:
+        if waiter.timer is not None:
+            waiter.timer.cancel()
+
+
+def _time_out(mutex: Any, waiters: deque, waiter: _Waiter) -> None:
+    """Timer callback: withdraw ``waiter`` and wake it with False, unless it was granted first."""
+    with mutex:
+        if waiter.granted:
+            return
+        waiters.remove(waiter)
+    if waiter.task._parked:
+        waiter.hub.unpark(waiter.task, False)
 
 
 # Every _FAIR_EVERY-th blocking acquire (of any green lock, in any thread) first
@@ -187,29 +236,9 @@ class LockType:
                 return True
             self._waiters.append(waiter)
         if wait is not None:
-            waiter.timer = hub.loop.call_later(wait, self._timed_out, waiter)
-
-        def abort() -> bool:
-            with self._mutex:
-                if waiter.granted:
-                    return False  # the lock is ours already: keep it, cancel later
-                self._waiters.remove(waiter)
-            if waiter.timer is not None:
-                waiter.timer.cancel()
-            return True
-
-        got = hub.park(abort, self._describe)
-        if waiter.timer is not None:
-            waiter.timer.cancel()
-        return bool(got)
-
-    def _timed_out(self, waiter: _Waiter) -> None:
-        with self._mutex:
-            if waiter.granted:
-                return
-            self._waiters.remove(waiter)
-        if waiter.task._parked:
-            waiter.hub.unpark(waiter.task, False)
+            waiter.timer = hub.loop.call_later(wait, _time_out, self._mutex, self._waiters, waiter)
+        # A cancel after the hand-off keeps the lock (the cancel comes later).
+        return _park_until_granted(hub, waiter, self._mutex, self._waiters, self._describe)
 
     def release(self) -> None:
         """Release the lock (from any fiber or thread); RuntimeError if it is not locked."""
@@ -217,15 +246,9 @@ class LockType:
             if not self._held.locked():
                 raise RuntimeError("release unlocked lock")
             waiters = self._waiters
-            while waiters:
-                waiter = waiters.popleft()
-                if waiter.hub.closed:
-                    continue  # its hub is gone (e.g. the parent's, after fork)
-                # Hand over: the real lock stays held on the new owner's behalf.
-                waiter.granted = True
-                _wake(waiter, True)
-                return
-            self._held.release()
+            # Hand over to the first waiter: the real lock stays held on its behalf.
+            if not (waiters and _grant_first(waiters)):
+                self._held.release()
 
     def locked(self) -> bool:
         """Whether the lock is held."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._core import _state
 from . import _originals
-from ._locks import _wake
+from ._locks import _grant_first, _park_until_granted, _time_out, _Waiter
 from .threading import Condition, Lock
 
 __all__ = ["Empty", "Full", "LifoQueue", "PriorityQueue", "Queue", "SimpleQueue"]
@@ -63,16 +63,6 @@ class PriorityQueue(_queue.PriorityQueue):
         _make_green(self)
 
 
-class _Getter:
-    __slots__ = ("hub", "task", "granted", "timer")
-
-    def __init__(self, hub: Any, task: Any) -> None:
-        self.hub = hub
-        self.task = task
-        self.granted = False
-        self.timer: Any = None
-
-
 class SimpleQueue:
     """Unbounded FIFO queue (``queue.SimpleQueue``); ``get`` parks the fiber.
 
@@ -85,7 +75,7 @@ class SimpleQueue:
 
     def __init__(self) -> None:
         self._items: deque = deque()
-        self._getters: deque[_Getter] = deque()
+        self._getters: deque[_Waiter] = deque()
         self._mutex = _originals.allocate_lock()
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
@@ -99,13 +89,7 @@ class SimpleQueue:
 
     def _wake_one(self) -> None:
         with self._mutex:
-            while self._getters:
-                getter = self._getters.popleft()
-                if getter.hub.closed:
-                    continue
-                getter.granted = True
-                _wake(getter, True)
-                return
+            _grant_first(self._getters)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         """Remove and return an item, waiting up to ``timeout`` seconds if ``block``.
@@ -141,40 +125,18 @@ class SimpleQueue:
 
     def _wait(self, hub: Any, deadline: float | None) -> bool:
         task = hub.current_task()
-        getter = _Getter(hub, task)
+        getter = _Waiter(hub, task)
         with self._mutex:
             if self._items:
                 return True
             self._getters.append(getter)
         if deadline is not None:
-            getter.timer = hub.loop.call_at(deadline, self._timed_out, getter)
-
-        def abort() -> bool:
-            with self._mutex:
-                if getter.granted:
-                    # A put() already woke us (maybe from another thread, its
-                    # wakeup still in flight): stay parked for it; the cancel
-                    # is delivered at the next blocking call.
-                    return False
-                self._getters.remove(getter)
-            if getter.timer is not None:
-                getter.timer.cancel()
-            return True
-
-        try:
-            woken = hub.park(abort, lambda: f"SimpleQueue.get() on queue {id(self):#x}")
-        finally:
-            if getter.timer is not None:
-                getter.timer.cancel()
-        return bool(woken)
-
-    def _timed_out(self, getter: _Getter) -> None:
-        with self._mutex:
-            if getter.granted:
-                return
-            self._getters.remove(getter)
-        if getter.task._parked:
-            getter.hub.unpark(getter.task, False)
+            getter.timer = hub.loop.call_at(deadline, _time_out, self._mutex, self._getters, getter)
+        # A put() may have woken us already (maybe from another thread, its
+        # wakeup still in flight): a cancel then waits for the next blocking call.
+        return _park_until_granted(
+            hub, getter, self._mutex, self._getters, lambda: f"SimpleQueue.get() on queue {id(self):#x}"
+        )
 
     def get_nowait(self) -> Any:
         """Same as ``get(block=False)``."""
