@@ -53,6 +53,51 @@ def test_subprocesses_run_concurrently_and_keep_their_api(tmp_path) -> None:
     assert r["popen"] == "zio.green.subprocess"
 
 
+def test_a_pipe_passed_on_to_another_child_is_blocking_there(tmp_path) -> None:
+    # Green pipes are non-blocking in the parent; O_NONBLOCK lives in the file
+    # description, which a child given the pipe shares.  A shell pipeline
+    # (stdin=p1.stdout) used to hand the second child a non-blocking stdin,
+    # which reads EAGAIN as end of file (CPython's test_pipe_cloexec_real_tools,
+    # intermittently): the child must get a blocking description of its own.
+    r = run_patched(
+        """
+        import json, os, subprocess, sys
+        py = [sys.executable, "-c"]
+        report = "import os, sys; sys.stderr.write(repr([os.get_blocking(0), os.get_blocking(1)]))"
+        subprocess.run(["true"])  # the hub and its loop fds exist before counting
+        fds_before = len(os.listdir("/proc/self/fd"))
+        p1 = subprocess.Popen(py + ["import sys, time; time.sleep(0.3); print('late line')"],
+                              stdout=subprocess.PIPE)
+        p2 = subprocess.Popen(py + ["import sys; sys.stdout.write(sys.stdin.read().upper())"],
+                              stdin=p1.stdout, stdout=subprocess.PIPE)
+        p1.stdout.close()
+        pipeline = p2.communicate()[0].decode()
+        p1.wait()
+        # both directions, and stderr=STDOUT onto a green pipe's write end
+        sink = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        src = subprocess.Popen(py + ["import time; time.sleep(0.2)"], stdout=subprocess.PIPE)
+        child = subprocess.Popen(py + [report], stdin=src.stdout, stdout=sink.stdin, stderr=subprocess.PIPE)
+        child_flags = child.communicate()[1].decode()
+        both = subprocess.Popen(py + ["import os; print(os.get_blocking(1), os.get_blocking(2))"],
+                                stdout=sink.stdin, stderr=subprocess.STDOUT)
+        both.wait(); src.wait()
+        sink.stdin.close()
+        sink_out = sink.stdout.read().decode().split()
+        sink.wait()
+        parent_nonblocking = [os.get_blocking(f.fileno()) for f in (src.stdout, sink.stdout)]
+        src.stdout.close(); sink.stdout.close()
+        print(json.dumps({"pipeline": pipeline, "child_flags": child_flags, "sink_out": sink_out,
+                          "parent": parent_nonblocking, "fds_leaked": len(os.listdir("/proc/self/fd")) - fds_before}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["pipeline"] == "LATE LINE\n"
+    assert r["child_flags"] == "[True, True]"
+    assert r["sink_out"] == ["True", "True"]
+    assert r["parent"] == [False, False]  # the parent's own ends stay green
+    assert r["fds_leaked"] == 0
+
+
 def test_foreign_children_are_never_reaped(tmp_path) -> None:
     # A child zio did not spawn stays the caller's to wait for, even while
     # zio waits for its own children.

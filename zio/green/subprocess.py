@@ -10,6 +10,9 @@
 * The pipe file objects (``stdin``, ``stdout``, ``stderr``) sit on a
   non-blocking raw pipe that parks the fiber when it would block, so
   ``proc.stdout.readline()`` or ``proc.stdin.write()`` never block the thread.
+  Such a pipe passed on to another child (``stdin=p1.stdout``, a shell
+  pipeline) reaches it through a new, blocking open file description of the
+  same pipe (Linux ``/proc/self/fd``), so the child never sees O_NONBLOCK.
 * ``communicate()`` selects with a cooperative selector.
 
 The stdlib's own code does everything else: the module-level functions
@@ -23,7 +26,11 @@ their behaviour (timeouts, ``TimeoutExpired`` with partial output,
 
 from __future__ import annotations
 
+import fcntl as _fcntl
+import functools
 import io as _io
+import os as _os
+import stat as _stat
 import subprocess as _std
 import types
 from time import monotonic as _time
@@ -48,6 +55,10 @@ __all__ = list(_std.__all__)
 __implements__ = ["Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"]
 
 
+#: fds of the open green pipes: zio set O_NONBLOCK on their file description.
+_green_pipe_fds: set[int] = set()
+
+
 class _GreenPipe(_io.RawIOBase):
     """Raw I/O on one end of a pipe to a child; blocking reads and writes park the fiber."""
 
@@ -57,6 +68,7 @@ class _GreenPipe(_io.RawIOBase):
         self._reading = "r" in mode
         self.mode = "rb" if self._reading else "wb"
         _gos.set_blocking(fd, False)
+        _green_pipe_fds.add(fd)
 
     @property
     def name(self) -> int:
@@ -108,8 +120,28 @@ class _GreenPipe(_io.RawIOBase):
             try:
                 super().close()
             finally:
+                _green_pipe_fds.discard(self._fd)
                 notify_closing(self._fd)
                 _gos.close(self._fd)
+
+
+def _blocking_twin(fd: int) -> int | None:
+    """A new, blocking open file description of the green pipe on ``fd`` (None where none can be had).
+
+    O_NONBLOCK belongs to the file description, which a child given ``fd``
+    shares: a child reading a non-blocking stdin sees EAGAIN as an error or
+    as end of file.  Reopening ``/proc/self/fd/N`` makes a description of
+    its own for the same pipe.
+    """
+    try:
+        flags = _fcntl.fcntl(fd, _fcntl.F_GETFL)
+        if not flags & _os.O_NONBLOCK or not _stat.S_ISFIFO(_os.fstat(fd).st_mode):
+            return None
+        twin = _os.open(f"/proc/self/fd/{fd}", (flags & _os.O_ACCMODE) | _os.O_NONBLOCK | _os.O_CLOEXEC)
+    except OSError:
+        return None
+    _os.set_blocking(twin, True)
+    return twin
 
 
 def _wait(fd: int, kind: int) -> None:
@@ -215,7 +247,33 @@ class Popen(_std.Popen):
 
     _zio_pidfd: int | None = None
 
-    __init__ = _rebind(_std.Popen.__init__)
+    _zio_std_init = _rebind(_std.Popen.__init__)
+
+    @functools.wraps(_std.Popen.__init__)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            self._zio_std_init(*args, **kwargs)
+        finally:
+            for fd in self.__dict__.pop("_zio_child_fds", ()):
+                _os.close(fd)
+
+    def _get_handles(self, stdin: Any, stdout: Any, stderr: Any) -> tuple[int, ...]:
+        """The stdlib's handles, with green pipes given to the child as blocking twins (see the docstring)."""
+        handles = list(super()._get_handles(stdin, stdout, stderr))
+        twins: dict[int, int | None] = {}
+        # (p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite): the child's ends are 0, 3 and 5.
+        for index in (0, 3, 5):
+            fd = handles[index]
+            if fd in _green_pipe_fds:
+                if fd not in twins:
+                    twins[fd] = _blocking_twin(fd)
+                twin = twins[fd]
+                if twin is not None:
+                    handles[index] = twin
+        if twins:
+            self._zio_child_fds = [twin for twin in twins.values() if twin is not None]
+        return tuple(handles)
+
     communicate = _rebind(_std.Popen.communicate)
     _communicate = _rebind(_std.Popen._communicate)
     _execute_child = _rebind(_std.Popen._execute_child)
