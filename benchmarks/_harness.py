@@ -4,19 +4,35 @@ A scenario is a function in a benchmark module that prints one JSON object
 (its measurements) on stdout.  The harness runs every (library, scenario)
 pair several times, interleaved so machine noise hits both libraries alike,
 and reports medians and the zio/gevent ratio.
+
+The server benchmarks (bench_echo, bench_http) share the second half:
+:func:`started_server`, :func:`cpu_times`, :func:`run_rounds` and
+:func:`print_server_tables`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-from typing import Any, Callable
+import tempfile
+import time
+from typing import Any, Callable, Iterator
 
-__all__ = ["run_matrix", "print_table", "emit", "main"]
+__all__ = [
+    "cpu_times",
+    "emit",
+    "main",
+    "print_server_tables",
+    "print_table",
+    "run_matrix",
+    "run_rounds",
+    "started_server",
+]
 
 
 def emit(**values: Any) -> None:
@@ -107,3 +123,98 @@ def main(
     medians = run_matrix(os.path.abspath(module), ["zio", "gevent"], args.only, args.repeats)
     print(f"\nmedian of {args.repeats} fresh-process runs, python {sys.version.split()[0]}\n")
     print_table(medians, args.only, metrics)
+
+
+# -- server benchmarks: a fresh server process per measurement, driven by a load generator --------
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+@contextlib.contextmanager
+def started_server(name: str, command: list[str], root: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Start ``command`` (a server that prints its port, then serves); yield ``(process, port)``; kill it after.
+
+    It runs in ``root`` with ``root`` on PYTHONPATH.  Its stderr goes to a
+    file, not a pipe: socketserver prints a traceback for every connection
+    the load generator resets, and a full pipe would block the server (the
+    whole process, under gevent).
+    """
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    errlog = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=root)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            proc.wait(5)
+            errlog.seek(0)
+            raise RuntimeError(f"{name} did not start: {line!r} {errlog.read()}")
+        yield proc, line.strip()
+    finally:
+        proc.kill()
+        proc.communicate()
+        errlog.close()
+
+
+def run_rounds(
+    repeats: int,
+    conn_counts: list[int],
+    servers: list[str],
+    measure: Callable[[str, int], dict[str, float]],
+    name_width: int,
+    before_round: Callable[[], None] | None = None,
+) -> dict[tuple[str, int], dict[str, float]]:
+    """``measure(server, conns)`` for every server and connection count, ``repeats`` interleaved rounds.
+
+    Prints a progress line per run on stderr (needs ``rps``, ``p99_us`` and
+    ``cpu_us``); returns the median of every metric by ``(server, conns)``.
+    """
+    samples: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for round_no in range(repeats):
+        if before_round is not None:
+            before_round()
+        for conns in conn_counts:
+            for server in servers:
+                m = measure(server, conns)
+                samples.setdefault((server, conns), []).append(m)
+                print(
+                    f"round {round_no + 1} {server:{name_width}s} conns={conns:<5d} "
+                    f"{m['rps']:>10,.0f} req/s  p99 {m['p99_us'] / 1000:7.2f} ms  cpu {m['cpu_us']:6.1f} us/req",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(0.2)
+    return {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
+
+
+def print_server_tables(
+    med: dict[tuple[str, int], dict[str, float]],
+    conn_counts: list[int],
+    servers: list[str],
+    pairs: list[tuple[str, str]],
+) -> None:
+    """The two markdown tables: each server's medians, then each pair's ratios."""
+    print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
+    print("|---:|---|---:|---:|---:|")
+    for conns in conn_counts:
+        for server in servers:
+            m = med.get((server, conns))
+            if m:
+                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
+    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
+    print("|---:|---|---:|---:|---:|")
+    for conns in conn_counts:
+        for ours, theirs in pairs:
+            a, b = med.get((ours, conns)), med.get((theirs, conns))
+            if a and b:
+                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
+                print(
+                    f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
+                    f"{a['cpu_us'] / b['cpu_us']:.2f} |"
+                )

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from _harness import cpu_times, print_server_tables, run_rounds, started_server  # noqa: E402
 
 GEVENT_NATIVE = """
 import sys
@@ -85,13 +87,6 @@ CEILING_PAIRS = [(name, "c-epoll") for name in ("zio-native", "zio-stdlib", "gev
 _LINE = re.compile(r"(\w+)=([-\d.nan]+)")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds used so far by process ``pid`` (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def build_c(name: str) -> str:
     """Compile benchmarks/<name>.c once (cached in the temp dir by source mtime); return the binary."""
     src = os.path.join(HERE, f"{name}.c")
@@ -115,21 +110,7 @@ def server_command(server: str) -> list[str]:
 
 def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int) -> dict[str, float]:
     """Start ``server`` fresh, drive it with the load generator, return its metrics."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    # stderr goes to a file, not a pipe: socketserver prints a traceback per
-    # connection reset, and a full pipe would block the server.
-    errlog = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen(
-        server_command(server), stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.strip().isdigit():
-            proc.wait(5)
-            errlog.seek(0)
-            raise RuntimeError(f"{server} did not start: {line!r} {errlog.read()}")
-        port = line.strip()
+    with started_server(server, server_command(server), ROOT) as (proc, port):
         warmup = 1.0
         gen = subprocess.Popen(
             [loadgen, "127.0.0.1", port, str(conns), str(seconds), str(msgsize), str(warmup)],
@@ -140,9 +121,9 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
         # Server CPU time over (roughly) the measured window: robust to a
         # busy machine, where req/s also measures the neighbours.
         time.sleep(warmup + 0.05)
-        cpu_start = _cpu_seconds(proc.pid)
+        cpu_start = sum(cpu_times(proc.pid))
         out, err = gen.communicate(timeout=seconds + 60)
-        cpu_end = _cpu_seconds(proc.pid)
+        cpu_end = sum(cpu_times(proc.pid))
         if gen.returncode != 0:
             raise RuntimeError(f"load generator failed against {server}: {err}")
         metrics = {k: float(v) for k, v in _LINE.findall(out)}
@@ -151,10 +132,6 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
         if metrics.get("errors"):
             raise RuntimeError(f"{server}: {metrics['errors']:.0f} connection errors")
         return metrics
-    finally:
-        proc.kill()
-        proc.communicate()
-        errlog.close()
 
 
 def main() -> None:
@@ -169,38 +146,14 @@ def main() -> None:
     loadgen = build_load_generator()
     conn_counts = [int(c) for c in args.conns.split(",")]
     servers = args.servers.split(",")
-    samples: dict[tuple[str, int], list[dict[str, float]]] = {}
-    for round_no in range(args.repeats):
-        for conns in conn_counts:
-            for server in servers:
-                m = run_once(loadgen, server, conns, args.seconds, args.msgsize)
-                samples.setdefault((server, conns), []).append(m)
-                print(
-                    f"round {round_no + 1} {server:14s} conns={conns:<5d} "
-                    f"{m['rps']:>10,.0f} req/s  p99 {m['p99_us'] / 1000:7.2f} ms  cpu {m['cpu_us']:6.1f} us/req",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                time.sleep(0.2)
-    med = {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
+
+    def measure(server: str, conns: int) -> dict[str, float]:
+        return run_once(loadgen, server, conns, args.seconds, args.msgsize)
+
+    med = run_rounds(args.repeats, conn_counts, servers, measure, name_width=14)
     print(f"\nTCP echo, {args.msgsize}-byte messages, median of {args.repeats} fresh-process runs, "
           f"{args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-    print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
-    print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for server in servers:
-            m = med.get((server, conns))
-            if m:
-                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
-    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
-    print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for ours, theirs in PAIRS:
-            a, b = med.get((ours, conns)), med.get((theirs, conns))
-            if a and b:
-                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
-                cpu = a["cpu_us"] / b["cpu_us"]
-                print(f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | {cpu:.2f} |")
+    print_server_tables(med, conn_counts, servers, PAIRS)
     if any((s, c) in med for s in ("c-epoll",) for c in conn_counts):
         print("\nShare of the C reference server (req/s of each server / req/s of c-epoll):\n")
         print("| conns | server | share of c-epoll req/s |")

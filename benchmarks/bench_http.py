@@ -34,11 +34,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from _harness import cpu_times, print_server_tables, run_rounds, started_server  # noqa: E402
 
 PRELUDES = {
     "threads": "",
@@ -133,14 +134,6 @@ def handler_only_cpu_us(requests: int = 100_000) -> float:
 _UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
 
 
-def _cpu_seconds(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds used so far by process ``pid`` (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def parse_wrk(out: str) -> dict[str, float]:
     """Requests, req/s, p50/p99 latency (us) and error counts from ``wrk --latency`` output."""
     metrics: dict[str, float] = {}
@@ -170,30 +163,16 @@ def parse_wrk(out: str) -> dict[str, float]:
 
 def run_once(wrk: str, server: str, conns: int, seconds: float) -> dict[str, float]:
     """Start ``server`` fresh, warm it up, measure it with wrk, return its metrics."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = SERVER.format(prelude=PRELUDES[server])
-    # stderr goes to a file, not a pipe: socketserver prints a traceback for
-    # every connection wrk resets at the end of a run, and a full pipe would
-    # block the server (the whole process, under gevent).
-    errlog = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.strip().isdigit():
-            proc.wait(5)
-            errlog.seek(0)
-            raise RuntimeError(f"{server} did not start: {line!r} {errlog.read()}")
-        url = f"http://127.0.0.1:{line.strip()}/"
+    with started_server(server, [sys.executable, "-c", code], ROOT) as (proc, port):
+        url = f"http://127.0.0.1:{port}/"
         base = [wrk, "-t1", f"-c{conns}", "--latency", "--timeout", "10s"]
         subprocess.run([*base, "-d1s", url], capture_output=True, check=True, timeout=60)
-        cpu_start = _cpu_seconds(proc.pid)
+        cpu_start = cpu_times(proc.pid)
         result = subprocess.run(
             [*base, f"-d{seconds:g}s", url], capture_output=True, text=True, check=True, timeout=seconds + 60
         )
-        cpu_end = _cpu_seconds(proc.pid)
+        cpu_end = cpu_times(proc.pid)
         metrics = parse_wrk(result.stdout)
         per_request = 1e6 / metrics["requests"]
         metrics["user_us"] = (cpu_end[0] - cpu_start[0]) * per_request
@@ -202,10 +181,6 @@ def run_once(wrk: str, server: str, conns: int, seconds: float) -> dict[str, flo
         if metrics["errors"]:
             raise RuntimeError(f"{server}: {metrics['errors']:.0f} errors\n{result.stdout}")
         return metrics
-    finally:
-        proc.kill()
-        proc.communicate()
-        errlog.close()
 
 
 def main() -> None:
@@ -221,44 +196,24 @@ def main() -> None:
         sys.exit("bench_http needs wrk (apt-get install wrk)")
     conn_counts = [int(c) for c in args.conns.split(",")]
     servers = args.servers.split(",")
-    samples: dict[tuple[str, int], list[dict[str, float]]] = {}
     handler_only: list[float] = []
-    for round_no in range(args.repeats):
-        handler_only.append(handler_only_cpu_us())
-        for conns in conn_counts:
-            for server in servers:
-                m = run_once(wrk, server, conns, args.seconds)
-                samples.setdefault((server, conns), []).append(m)
-                print(
-                    f"round {round_no + 1} {server:8s} conns={conns:<5d} {m['rps']:>9,.0f} req/s  "
-                    f"p99 {m['p99_us'] / 1000:7.2f} ms  cpu {m['cpu_us']:6.1f} us/req",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                time.sleep(0.2)
-    med = {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
+
+    def measure(server: str, conns: int) -> dict[str, float]:
+        return run_once(wrk, server, conns, args.seconds)
+
+    med = run_rounds(
+        args.repeats,
+        conn_counts,
+        servers,
+        measure,
+        name_width=8,
+        before_round=lambda: handler_only.append(handler_only_cpu_us()),
+    )
     print(
         f"\nhttp.server HTTP/1.1 keep-alive hello world (TCP_NODELAY), wrk -t1, median of {args.repeats} "
         f"fresh-process runs, {args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
     )
-    print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
-    print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for server in servers:
-            m = med.get((server, conns))
-            if m:
-                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
-    print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
-    print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for ours, theirs in PAIRS:
-            a, b = med.get((ours, conns)), med.get((theirs, conns))
-            if a and b:
-                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
-                print(
-                    f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
-                    f"{a['cpu_us'] / b['cpu_us']:.2f} |"
-                )
+    print_server_tables(med, conn_counts, servers, PAIRS)
     alone = statistics.median(handler_only)
     print(
         f"\nWhere a request's CPU goes (µs, medians).  'http.server alone' is the same Handler fed from memory "
