@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import zio
@@ -24,3 +26,28 @@ def run(backend: str):
         return zio.run(fn, *args, backend=backend, **kwargs)
 
     return runner
+
+
+@pytest.fixture
+def pipe():
+    """A non-blocking pipe ``(read_fd, write_fd)``; whatever end the test left open is closed after it."""
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    yield r, w
+    for fd in (r, w):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def unused_fd() -> int:
+    """An fd number below FD_SETSIZE that is not open (for the bad-fd tests)."""
+    for fd in range(900, 1000):
+        try:
+            os.fstat(fd)
+        except OSError:
+            return fd
+    raise RuntimeError("no free fd number found")

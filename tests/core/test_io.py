@@ -13,28 +13,6 @@ from zio._core.io import wait_fd
 from zio.loop import READ
 
 
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    os.set_blocking(r, False)
-    os.set_blocking(w, False)
-    yield r, w
-    for fd in (r, w):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
-def _unused_fd() -> int:
-    for fd in range(900, 1000):
-        try:
-            os.fstat(fd)
-        except OSError:
-            return fd
-    raise RuntimeError("no free fd number")
-
-
 def test_wait_readable_parks_until_data_arrives(run, pipe):
     r, w = pipe
 
@@ -83,9 +61,9 @@ def test_several_waiters_on_one_fd_all_wake(run, pipe):
     run(main)
 
 
-def test_invalid_fd_raises_ebadf(run):
+def test_invalid_fd_raises_ebadf(run, unused_fd):
     def main():
-        fd = _unused_fd()
+        fd = unused_fd
         with zio.fail_after(5):
             with pytest.raises(OSError) as info:
                 zio.wait_readable(fd)

@@ -16,19 +16,6 @@ from ._util import run_until
 
 
 @pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    os.set_blocking(r, False)
-    os.set_blocking(w, False)
-    yield r, w
-    for fd in (r, w):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-
-
-@pytest.fixture
 def sockpair():
     a, b = socket.socketpair()
     a.setblocking(False)
@@ -36,16 +23,6 @@ def sockpair():
     yield a, b
     a.close()
     b.close()
-
-
-def _unused_fd() -> int:
-    """An fd number below FD_SETSIZE that is not open now."""
-    for fd in range(900, 1000):
-        try:
-            os.fstat(fd)
-        except OSError:
-            return fd
-    raise RuntimeError("no free fd number found")
 
 
 def test_pipe_readable_only_after_write(loop, pipe):
@@ -178,8 +155,8 @@ def test_wrong_types_and_negative_fds(loop):
         loop.remove_writer(-5)
 
 
-def test_invalid_fd_gives_ebadf_never_a_crash_or_spin(loop):
-    fd = _unused_fd()
+def test_invalid_fd_gives_ebadf_never_a_crash_or_spin(loop, unused_fd):
+    fd = unused_fd
     errors = []
     try:
         loop.add_reader(fd, errors.append)
