@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from typing import Iterator
+from typing import Any, Iterator
 
 
 @contextlib.contextmanager
@@ -35,3 +35,19 @@ def blackhole() -> Iterator[tuple[str, int]]:
         for f in fillers:
             f.close()
         srv.close()
+
+
+def count_calls(monkeypatch: Any, module: Any, name: str) -> list:
+    """Wrap the C socket function ``module.name`` (e.g. ``_c_recv``); return the list of each call's arguments.
+
+    Each entry is the tuple of arguments after the socket.
+    """
+    calls: list = []
+    real = getattr(module, name)
+
+    def counting(sock: Any, *args: Any) -> Any:
+        calls.append(args)
+        return real(sock, *args)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls

@@ -15,7 +15,7 @@ import pytest
 import zio
 import zio.green.socket as gs
 
-from ._util import blackhole
+from ._util import blackhole, count_calls
 
 
 def _tcp_pair():
@@ -537,24 +537,11 @@ def test_thread_resolver_matches_libc(run) -> None:
     run(main)
 
 
-def _counting(monkeypatch, name: str) -> list:
-    """Count calls of the C receive function ``name`` (e.g. ``_c_recv``) made by the green socket methods."""
-    calls = []
-    real = getattr(gs, name)
-
-    def counting(sock, *args):
-        calls.append(args)
-        return real(sock, *args)
-
-    monkeypatch.setattr(gs, name, counting)
-    return calls
-
-
 def test_recv_after_a_short_read_waits_for_readiness_first(run, monkeypatch) -> None:
     """After a short read the next recv() parks before trying: no failed recv() per message, nothing lost."""
     from zio.testing import wait_all_tasks_blocked
 
-    calls = _counting(monkeypatch, "_c_recv")
+    calls = count_calls(monkeypatch, gs, "_c_recv")
 
     def main():
         c, s = _tcp_pair()
@@ -592,7 +579,7 @@ def test_recv_after_a_short_read_waits_for_readiness_first(run, monkeypatch) -> 
 def test_recv_into_after_a_short_read_waits_first(run, monkeypatch) -> None:
     from zio.testing import wait_all_tasks_blocked
 
-    calls = _counting(monkeypatch, "_c_recv_into")
+    calls = count_calls(monkeypatch, gs, "_c_recv_into")
 
     def main():
         c, s = _tcp_pair()
@@ -640,7 +627,7 @@ def test_datagram_sockets_keep_trying_first(run, monkeypatch) -> None:
     """Each datagram read is "short", and the next datagram is often queued already: no hint for them."""
     from zio.testing import wait_all_tasks_blocked
 
-    calls = _counting(monkeypatch, "_c_recv")
+    calls = count_calls(monkeypatch, gs, "_c_recv")
 
     def main():
         a = gs.socket(gs.AF_INET, gs.SOCK_DGRAM)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket as stdsocket
 import struct
+from typing import Iterator
 
 import pytest
 
 import zio
 import zio.net as net
 
-from ._util import blackhole
+from ._util import blackhole, count_calls
+
+
+@contextlib.contextmanager
+def _tcp_streams() -> Iterator[tuple[net.Stream, net.Stream]]:
+    """A connected ``(client, server)`` pair of streams on loopback, both closed at the end."""
+    with net.listen_tcp("127.0.0.1", 0) as listener:
+        client = net.connect_tcp("127.0.0.1", listener.port)
+        server = listener.accept()
+        with client, server:
+            yield client, server
 
 
 def _echo(stream: net.Stream) -> None:
@@ -57,9 +69,7 @@ def test_burst_of_connects_is_not_dropped(run) -> None:
 
 def test_buffered_reads(run) -> None:
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
+        with _tcp_streams() as (client, server):
             client.sendall(b"first line\nsecond|rest-of-data")
             client.send_eof()
             assert server.readline() == b"first line\n"
@@ -81,9 +91,7 @@ def test_buffered_reads(run) -> None:
 
 def test_read_until_limit_keeps_data(run) -> None:
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
+        with _tcp_streams() as (client, server):
             client.sendall(b"x" * 100)
             with pytest.raises(net.LimitOverrunError):
                 server.read_until(b"\n", max_bytes=50)
@@ -96,9 +104,7 @@ def test_read_until_limit_keeps_data(run) -> None:
 
 def test_cancelled_read_exactly_loses_nothing(run) -> None:
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
+        with _tcp_streams() as (client, server):
             client.sendall(b"abc")
             with zio.move_on_after(0.03) as scope:
                 server.read_exactly(6)
@@ -114,9 +120,7 @@ def test_cancelled_read_exactly_loses_nothing(run) -> None:
 
 def test_close_wakes_reader(run) -> None:
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
+        with _tcp_streams() as (client, server):
             errors = []
 
             def reader():
@@ -214,45 +218,33 @@ def test_drained_stream_waits_for_readiness_before_receiving(run, monkeypatch) -
     import zio.net.stream as stream_mod
     from zio.testing import wait_all_tasks_blocked
 
-    calls = []
-    real_recv = stream_mod._c_recv
-
-    def counting_recv(sock, n):
-        calls.append(n)
-        return real_recv(sock, n)
-
-    monkeypatch.setattr(stream_mod, "_c_recv", counting_recv)
+    calls = count_calls(monkeypatch, stream_mod, "_c_recv")
 
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
-            with client, server:
-                client.sendall(b"ping")
-                assert server.recv(2) == b"pi"  # a full read (2 of 2): not drained
-                assert server.recv() == b"ng"  # short read: drained
-                calls.clear()
-                # A cancelled wait on the drained stream consumed nothing.
-                with zio.move_on_after(0.01) as scope:
-                    server.recv()
-                assert scope.cancelled_caught and calls == []
-                with zio.Group() as g:
-                    reader = g.spawn(server.recv)
-                    wait_all_tasks_blocked()
-                    assert calls == []  # parked without trying the syscall
-                    client.sendall(b"pong")
-                assert reader.result() == b"pong" and calls == [stream_mod.DEFAULT_RECV_SIZE]
-                client.send_eof()
-                assert server.recv() == b""
+        with _tcp_streams() as (client, server):
+            client.sendall(b"ping")
+            assert server.recv(2) == b"pi"  # a full read (2 of 2): not drained
+            assert server.recv() == b"ng"  # short read: drained
+            calls.clear()
+            # A cancelled wait on the drained stream consumed nothing.
+            with zio.move_on_after(0.01) as scope:
+                server.recv()
+            assert scope.cancelled_caught and calls == []
+            with zio.Group() as g:
+                reader = g.spawn(server.recv)
+                wait_all_tasks_blocked()
+                assert calls == []  # parked without trying the syscall
+                client.sendall(b"pong")
+            assert reader.result() == b"pong" and calls == [(stream_mod.DEFAULT_RECV_SIZE,)]
+            client.send_eof()
+            assert server.recv() == b""
 
     run(main)
 
 
 def test_peer_reset_raises(run) -> None:
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
+        with _tcp_streams() as (client, server):
             client.socket.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_LINGER, struct.pack("ii", 1, 0))
             client.close()
             with pytest.raises(ConnectionResetError):
@@ -378,31 +370,21 @@ def test_stream_recv_that_finds_nothing_tries_once_then_waits(run, monkeypatch) 
     import zio.net.stream as stream_mod
     from zio.testing import wait_all_tasks_blocked
 
-    calls = []
-    real_recv = stream_mod._c_recv
-
-    def counting_recv(sock, n):
-        calls.append(n)
-        return real_recv(sock, n)
-
-    monkeypatch.setattr(stream_mod, "_c_recv", counting_recv)
+    calls = count_calls(monkeypatch, stream_mod, "_c_recv")
 
     def main():
-        with net.listen_tcp("127.0.0.1", 0) as listener:
-            client = net.connect_tcp("127.0.0.1", listener.port)
-            server = listener.accept()
-            with client, server:
-                client.sendall(b"ping")
-                assert server.recv(4) == b"ping"  # a full read: not drained
-                calls.clear()
-                with zio.Group() as g:
-                    reader = g.spawn(server.recv, 4)
-                    wait_all_tasks_blocked()
-                    assert calls == [4]  # tried once (EAGAIN), then parked
-                    client.sendall(b"pong")
-                assert reader.result() == b"pong" and calls == [4, 4]
-                server.close()
-                with pytest.raises(zio.ClosedResourceError):
-                    server.recv()
+        with _tcp_streams() as (client, server):
+            client.sendall(b"ping")
+            assert server.recv(4) == b"ping"  # a full read: not drained
+            calls.clear()
+            with zio.Group() as g:
+                reader = g.spawn(server.recv, 4)
+                wait_all_tasks_blocked()
+                assert calls == [(4,)]  # tried once (EAGAIN), then parked
+                client.sendall(b"pong")
+            assert reader.result() == b"pong" and calls == [(4,), (4,)]
+            server.close()
+            with pytest.raises(zio.ClosedResourceError):
+                server.recv()
 
     run(main)
