@@ -39,13 +39,10 @@ from .._core.io import wait_fd
 from .._core.threadpool import run_in_thread
 from ..loop import READ, WRITE
 from ._fdwait import wait_fd_until
+from ._reexport import reexport
 
 # A drop-in module: every name of the stdlib's os (the functions below override some).
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_os):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_os, _name)
-del _name
+reexport(globals(), _os)
 
 __all__ = [n for n in dir(_os) if not n.startswith("_")] + ["nb_read", "nb_write"]
 

@@ -23,13 +23,10 @@ import math
 import select as _std
 from typing import Any, Iterable
 
+from ._reexport import reexport
 from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_any
 
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_std):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_std, _name)
-del _name
+reexport(globals(), _std)
 
 __all__ = [n for n in dir(_std) if not n.startswith("_")]
 

@@ -14,12 +14,9 @@ import selectors as _std
 from typing import Any
 
 from . import select as _gselect
+from ._reexport import reexport
 
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_std):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_std, _name)
-del _name
+reexport(globals(), _std)
 
 __all__ = [n for n in dir(_std) if not n.startswith("_") and n not in ("abc", "math", "select", "sys")]
 

@@ -35,12 +35,9 @@ from .._core import _state
 from .._core.ki import _protected
 from ..loop import WrongThreadError
 from . import os as _gos
+from ._reexport import reexport
 
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_std):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_std, _name)
-del _name
+reexport(globals(), _std)
 
 __all__ = [n for n in dir(_std) if not n.startswith("_")]
 

@@ -42,14 +42,11 @@ from typing import Any
 from .. import dns as _dns
 from .._core.io import notify_closing as _notify_closing
 from .._core.io import wait_fd as _wait_fd
+from ._reexport import reexport
 from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_io
 
 # -- re-export the stdlib module --------------------------------------------------
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_std):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_std, _name)
-del _name
+reexport(globals(), _std)
 
 __all__ = list(_std.__all__)
 
