@@ -26,6 +26,18 @@ def _benchmark_module(name: str):
         sys.path.pop(0)
 
 
+def _start_server(command: list[str]) -> subprocess.Popen:
+    """Start an echo server (it prints its port first) with the checkout on PYTHONPATH; output piped."""
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT),
+    )
+
+
 # "c-epoll" is the benchmark's C reference server (benchmarks/echo_server.c):
 # a ceiling is only worth reading if it really echoes.
 @pytest.mark.parametrize("example", ["echo_native.py", "echo_stdlib.py", "c-epoll"])
@@ -34,14 +46,7 @@ def test_echo_example(example: str) -> None:
         command = _benchmark_module("bench_echo").server_command("c-epoll")
     else:
         command = [sys.executable, os.path.join(ROOT, "examples", example)]
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=ROOT),
-    )
+    proc = _start_server(command)
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
@@ -78,14 +83,7 @@ def test_stdlib_example_under_burst_load_from_c_load_generator() -> None:
     finally:
         sys.path.pop(0)
     loadgen = build_load_generator()
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "examples", "echo_stdlib.py")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=ROOT),
-    )
+    proc = _start_server([sys.executable, os.path.join(ROOT, "examples", "echo_stdlib.py")])
     try:
         assert proc.stdout is not None
         port = proc.stdout.readline().strip()
