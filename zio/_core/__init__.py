@@ -22,11 +22,14 @@ from .excepthook import TaskExceptHookArgs, get_task_excepthook, set_task_except
 from .group import TASK_STATUS_IGNORED, Group, TaskStatus
 from .hub import Hub
 from .io import notify_closing, wait_readable, wait_writable
+from .monitor import BlockingMonitor, BlockingReport, monitor_blocking
 from .run import run
 from .task import RootTask, Task
 
 __all__ = [
     "BaseExceptionGroup",
+    "BlockingMonitor",
+    "BlockingReport",
     "BusyResourceError",
     "CancelScope",
     "Cancelled",
@@ -50,6 +53,7 @@ __all__ = [
     "fail_after",
     "fail_at",
     "get_task_excepthook",
+    "monitor_blocking",
     "move_on_after",
     "move_on_at",
     "notify_closing",

@@ -24,6 +24,7 @@ from . import _state
 from .cancel import CancelScope, cancel_origin, make_cancelled
 from .errors import Cancelled, DeadlockError, WrongThreadError
 from .ki import _on_sigint
+from .monitor import register_hub
 from .task import DONE, RootTask, Task
 
 __all__ = ["Hub"]
@@ -61,6 +62,9 @@ class Hub:
         self._foreign: dict = {}
         self.external_waits = 0
         self._budget = 0
+        # How many times the hub handed control to a task: with _budget, what
+        # the blocking monitor (monitor.py) watches to see the hub switch.
+        self._dispatches = 0
         # Spawned tasks that have not run yet.  park() and checkpoint() never
         # switch straight to one of them (they hand control to the hub
         # instead), because only the hub starts tasks:
@@ -90,6 +94,7 @@ class Hub:
         self._clock: Any = None
         self.closed = False
         self.loop.set_exception_handler(self._loop_callback_failed)
+        register_hub(self)
 
     # -- identity ------------------------------------------------------------
     def in_owner_thread(self) -> bool:
@@ -434,6 +439,7 @@ class Hub:
                 # finishes or nothing is runnable.
                 allotted = self._budget = _SWITCH_BUDGET
                 pass_left -= 1
+                self._dispatches += 1
                 runnable.popleft().switch()
 
     # -- testing seams (zio.testing) ------------------------------------------
