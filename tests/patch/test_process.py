@@ -61,10 +61,14 @@ def test_a_pipe_passed_on_to_another_child_is_blocking_there(tmp_path) -> None:
     # intermittently): the child must get a blocking description of its own.
     r = run_patched(
         """
-        import json, os, subprocess, sys
+        import json, os, subprocess, sys, time
         py = [sys.executable, "-c"]
         report = "import os, sys; sys.stderr.write(repr([os.get_blocking(0), os.get_blocking(1)]))"
-        subprocess.run(["true"])  # the hub and its loop fds exist before counting
+        # The hub and its loop fds must exist before counting: a sleep parks on
+        # the hub and creates it (a child that exits at once may be reaped
+        # without ever parking).
+        subprocess.run(["true"])
+        time.sleep(0.001)
         fds_before = len(os.listdir("/proc/self/fd"))
         p1 = subprocess.Popen(py + ["import sys, time; time.sleep(0.3); print('late line')"],
                               stdout=subprocess.PIPE)
