@@ -187,7 +187,7 @@ def main() -> None:
     """Run the matrix and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=int, default=3, help="length of each measured run (wrk takes whole seconds)")
     parser.add_argument("--conns", default="50")
     parser.add_argument("--servers", default=",".join(PRELUDES))
     args = parser.parse_args()

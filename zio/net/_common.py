@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket as _std
 
-from .._core import _state
 from .._core.errors import ClosedResourceError
 from ..green import socket as _gsocket
 from ..sync._closable import Closable
 
-__all__ = ["default_backlog", "IncompleteReadError", "LimitOverrunError", "closed_error", "OneShot", "SocketOwner"]
+__all__ = ["default_backlog", "IncompleteReadError", "LimitOverrunError", "closed_error", "SocketOwner"]
 
 
 def default_backlog() -> int:
@@ -79,35 +78,3 @@ class SocketOwner(Closable):
         if not self._closed:
             self._closed = True
             self._sock.close()
-
-
-class OneShot:
-    """A one-waiter, one-shot wakeup (used by happy eyeballs; zio.sync is a higher layer)."""
-
-    __slots__ = ("_set", "_task")
-
-    def __init__(self) -> None:
-        self._set = False
-        self._task = None
-
-    def set(self) -> None:
-        """Wake the waiter (now or when it starts waiting)."""
-        self._set = True
-        task = self._task
-        if task is not None and task._parked:
-            self._task = None
-            task._hub.unpark(task)
-
-    def wait(self) -> None:
-        """Park until :meth:`set` (a checkpoint)."""
-        hub = _state.get_hub()
-        if self._set:
-            hub.checkpoint()
-            return
-        self._task = hub.current_task()
-
-        def abort() -> bool:
-            self._task = None
-            return True
-
-        hub.park(abort, "a connection attempt to fail")

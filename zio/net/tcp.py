@@ -8,7 +8,8 @@ from .._core._compat import ExceptionGroup
 from .._core.cancel import move_on_after
 from .._core.group import Group
 from ..green import socket as _gsocket
-from ._common import OneShot, default_backlog
+from ..sync import Event
+from ._common import default_backlog
 from .listener import Listener
 from .stream import Stream
 
@@ -82,7 +83,7 @@ def connect_tcp(
     winner: list[_gsocket.socket] = []
     errors: list[OSError] = []
 
-    def attempt(info: tuple, failed: OneShot, group: Group) -> None:
+    def attempt(info: tuple, failed: Event, group: Group) -> None:
         family, type_, proto, _canon, sockaddr = info
         sock = _gsocket.socket(family, type_, proto)
         try:
@@ -105,7 +106,7 @@ def connect_tcp(
 
     with Group() as group:
         for info in infos:
-            failed = OneShot()
+            failed = Event()
             group.spawn(attempt, info, failed, group)
             with move_on_after(delay):
                 failed.wait()
