@@ -363,3 +363,53 @@ def test_a_fiber_polling_a_queue_in_a_loop_lets_the_producer_run(tmp_path) -> No
     ).check()
     assert r["item"] == "item"
     assert r["elapsed"] < 2.0
+
+
+def test_simple_queue_put_reentered_inside_its_own_critical_section(tmp_path) -> None:
+    # CPython's test_queue test_reentrancy (bpo-14976) hung on 3.12: a __del__
+    # run by the GC inside put()'s critical section put() again and blocked on
+    # the queue's own mutex.  Made deterministic here: a waiter whose hub's
+    # `closed` check (read by put under the mutex) puts again.
+    r = run_patched(
+        """
+        import gc, itertools, json, queue, threading
+        from zio.green._locks import _Waiter
+        q = queue.SimpleQueue()
+        class PutsWhenChecked:
+            @property
+            def closed(self):
+                q.put("reentrant")
+                return True                     # a closed hub: put skips this waiter
+        # No getter waiting: both items are queued, nothing deadlocks.
+        q._getters.append(_Waiter(PutsWhenChecked(), None))
+        q.put("outer")
+        alone = [q.get_nowait(), q.get_nowait()]
+        # Two getters parked: the outer put wakes the first, the owed wakeup the second.
+        got = []
+        getters = [threading.Thread(target=lambda: got.append(q.get(timeout=10))) for _ in range(2)]
+        for t in getters:
+            t.start()                           # runs until it parks in get()
+        q._getters.appendleft(_Waiter(PutsWhenChecked(), None))
+        q.put("outer")
+        for t in getters:
+            t.join()
+        # The stdlib test's own pattern, with the GC made frequent.
+        gc.set_threshold(5)
+        counter = itertools.count()
+        class Circular:
+            def __init__(self):
+                self.me = self
+            def __del__(self):
+                q.put(next(counter))
+        results = []
+        while not results or results[-1] < 3000:
+            o = Circular()
+            q.put(next(counter))
+            del o
+            results.append(q.get())
+        print(json.dumps({"alone": alone, "got": sorted(got), "ordered": results == list(range(len(results)))}))
+        """,
+        tmp_path,
+        timeout=30,
+    ).check()
+    assert r == {"alone": ["outer", "reentrant"], "got": ["outer", "reentrant"], "ordered": True}

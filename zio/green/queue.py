@@ -71,12 +71,17 @@ class SimpleQueue:
     in the queue for the next one (nothing is lost).
     """
 
-    __slots__ = ("_items", "_getters", "_mutex", "__weakref__")
+    __slots__ = ("_items", "_getters", "_mutex", "_deferred", "__weakref__")
 
     def __init__(self) -> None:
         self._items: deque = deque()
         self._getters: deque[_Waiter] = deque()
-        self._mutex = _originals.allocate_lock()
+        # Reentrant, so that a put() reentering from a __del__ or a signal
+        # handler run inside one of the critical sections (the GC may run at
+        # any bytecode boundary) sees the mutex is its own instead of deadlocking.
+        self._mutex = _originals.RLock()
+        #: wakeups owed for items put reentrantly (see _wake_one)
+        self._deferred = 0
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         """Add ``item``; never blocks (``block`` and ``timeout`` exist for Queue compatibility)."""
@@ -88,8 +93,34 @@ class SimpleQueue:
         self.put(item, block=False)
 
     def _wake_one(self) -> None:
+        if self._mutex._is_owned():
+            # Reentered: this thread is inside one of this queue's critical
+            # sections, interrupted by a __del__, a weakref callback or a
+            # signal handler that puts (bpo-14976).  Touching the getters now
+            # could corrupt the section in progress: owe the wakeup instead.
+            # The item is already queued; the section pays the debt when it is
+            # the outer put's, else a loop callback does as soon as it is over.
+            self._deferred += 1
+            hub = _state.peek_hub()
+            if hub is not None and not hub.closed:
+                hub.loop.call_soon(self._pay_deferred)
+            return
         with self._mutex:
             _grant_first(self._getters)
+            if self._deferred:
+                self._grant_deferred()
+
+    def _pay_deferred(self) -> None:
+        with self._mutex:
+            if self._deferred:
+                self._grant_deferred()
+
+    def _grant_deferred(self) -> None:
+        """Grant one getter per wakeup owed (mutex held); with no getter left, nothing is owed."""
+        while self._deferred:
+            self._deferred -= 1
+            if not _grant_first(self._getters):
+                self._deferred = 0
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         """Remove and return an item, waiting up to ``timeout`` seconds if ``block``.
