@@ -42,12 +42,9 @@ from ..loop import READ, WRITE
 from . import os as _gos
 from . import threading as _gthreading
 from ._fdwait import wait_fd_until
+from ._reexport import reexport
 
-_SKIP = {"__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__", "__cached__", "__builtins__"}
-for _name in dir(_std):
-    if _name not in _SKIP:
-        globals()[_name] = getattr(_std, _name)
-del _name
+reexport(globals(), _std)
 
 __all__ = list(_std.__all__)
 
