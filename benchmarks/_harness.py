@@ -27,10 +27,12 @@ __all__ = [
     "cpu_times",
     "emit",
     "main",
+    "pair_rows",
     "print_server_tables",
     "print_table",
     "run_matrix",
     "run_rounds",
+    "server_rows",
     "started_server",
 ]
 
@@ -193,6 +195,28 @@ def run_rounds(
     return {key: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for key, runs in samples.items()}
 
 
+def server_rows(
+    med: dict[tuple[str, int], dict[str, float]], conn_counts: list[int], servers: list[str]
+) -> Iterator[tuple[int, str, dict[str, float]]]:
+    """``(conns, server, medians)`` for every server measured at every connection count."""
+    for conns in conn_counts:
+        for server in servers:
+            m = med.get((server, conns))
+            if m:
+                yield conns, server, m
+
+
+def pair_rows(
+    med: dict[tuple[str, int], dict[str, float]], conn_counts: list[int], pairs: list[tuple[str, str]]
+) -> Iterator[tuple[int, str, str, dict[str, float], dict[str, float]]]:
+    """``(conns, ours, theirs, our medians, their medians)`` for every pair measured at every count."""
+    for conns in conn_counts:
+        for ours, theirs in pairs:
+            a, b = med.get((ours, conns)), med.get((theirs, conns))
+            if a and b:
+                yield conns, ours, theirs, a, b
+
+
 def print_server_tables(
     med: dict[tuple[str, int], dict[str, float]],
     conn_counts: list[int],
@@ -202,19 +226,13 @@ def print_server_tables(
     """The two markdown tables: each server's medians, then each pair's ratios."""
     print("| conns | server | req/s | p99 (ms) | server CPU per request (us) |")
     print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for server in servers:
-            m = med.get((server, conns))
-            if m:
-                print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
+    for conns, server, m in server_rows(med, conn_counts, servers):
+        print(f"| {conns} | {server} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.2f} | {m['cpu_us']:.1f} |")
     print("\n| conns | comparison | req/s ratio | p99 ratio (lower is better) | CPU/request ratio (lower is better) |")
     print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for ours, theirs in pairs:
-            a, b = med.get((ours, conns)), med.get((theirs, conns))
-            if a and b:
-                p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
-                print(
-                    f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
-                    f"{a['cpu_us'] / b['cpu_us']:.2f} |"
-                )
+    for conns, ours, theirs, a, b in pair_rows(med, conn_counts, pairs):
+        p99 = a["p99_us"] / b["p99_us"] if b["p99_us"] else float("nan")
+        print(
+            f"| {conns} | {ours} / {theirs} | {a['rps'] / b['rps']:.2f} | {p99:.2f} | "
+            f"{a['cpu_us'] / b['cpu_us']:.2f} |"
+        )

@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from _harness import cpu_times, print_server_tables, run_rounds, started_server  # noqa: E402
+from _harness import cpu_times, pair_rows, print_server_tables, run_rounds, started_server  # noqa: E402
 
 GEVENT_NATIVE = """
 import sys
@@ -154,15 +154,12 @@ def main() -> None:
     print(f"\nTCP echo, {args.msgsize}-byte messages, median of {args.repeats} fresh-process runs, "
           f"{args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     print_server_tables(med, conn_counts, servers, PAIRS)
-    if any((s, c) in med for s in ("c-epoll",) for c in conn_counts):
+    if any(("c-epoll", c) in med for c in conn_counts):
         print("\nShare of the C reference server (req/s of each server / req/s of c-epoll):\n")
         print("| conns | server | share of c-epoll req/s |")
         print("|---:|---|---:|")
-        for conns in conn_counts:
-            for ours, ceiling in CEILING_PAIRS:
-                a, b = med.get((ours, conns)), med.get((ceiling, conns))
-                if a and b:
-                    print(f"| {conns} | {ours} | {a['rps'] / b['rps']:.2f} |")
+        for conns, ours, _ceiling, a, b in pair_rows(med, conn_counts, CEILING_PAIRS):
+            print(f"| {conns} | {ours} | {a['rps'] / b['rps']:.2f} |")
 
 
 if __name__ == "__main__":

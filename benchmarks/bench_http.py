@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from _harness import cpu_times, print_server_tables, run_rounds, started_server  # noqa: E402
+from _harness import cpu_times, pair_rows, print_server_tables, run_rounds, server_rows, started_server  # noqa: E402
 
 PRELUDES = {
     "threads": "",
@@ -221,22 +221,17 @@ def main() -> None:
     )
     print("| conns | server | user | system | user beyond http.server alone |")
     print("|---:|---|---:|---:|---:|")
-    for conns in conn_counts:
-        for server in servers:
-            m = med.get((server, conns))
-            if m:
-                print(f"| {conns} | {server} | {m['user_us']:.1f} | {m['sys_us']:.1f} | {m['user_us'] - alone:.1f} |")
-    for conns in conn_counts:
-        z, g = med.get(("zio", conns)), med.get(("gevent", conns))
-        if z and g:
-            # If zio's code and the socket module's Python wrappers cost nothing, a
-            # request would still cost http.server's work plus the kernel's.
-            floor = alone + z["sys_us"]
-            print(
-                f"\n{conns} connections: with zio's own user-space work at zero, a request would still cost "
-                f"{floor:.1f} µs ({alone:.1f} http.server + {z['sys_us']:.1f} kernel): at best "
-                f"{g['cpu_us'] / floor:.2f}x gevent's {g['cpu_us']:.1f} µs (CPU-bound server)."
-            )
+    for conns, server, m in server_rows(med, conn_counts, servers):
+        print(f"| {conns} | {server} | {m['user_us']:.1f} | {m['sys_us']:.1f} | {m['user_us'] - alone:.1f} |")
+    for conns, _zio, _gevent, z, g in pair_rows(med, conn_counts, [("zio", "gevent")]):
+        # If zio's code and the socket module's Python wrappers cost nothing, a
+        # request would still cost http.server's work plus the kernel's.
+        floor = alone + z["sys_us"]
+        print(
+            f"\n{conns} connections: with zio's own user-space work at zero, a request would still cost "
+            f"{floor:.1f} µs ({alone:.1f} http.server + {z['sys_us']:.1f} kernel): at best "
+            f"{g['cpu_us'] / floor:.2f}x gevent's {g['cpu_us']:.1f} µs (CPU-bound server)."
+        )
 
 
 if __name__ == "__main__":
