@@ -96,13 +96,12 @@ def register_hub(hub: Any) -> None:
 class _Watch:
     """What the monitor remembers about one hub between samples."""
 
-    __slots__ = ("mark", "since", "reported", "task_name", "task")
+    __slots__ = ("mark", "since", "reported", "task")
 
     def __init__(self, mark: tuple, since: float) -> None:
         self.mark = mark
         self.since = since
         self.reported = False
-        self.task_name = ""
         self.task: Any = None
 
 
@@ -161,7 +160,7 @@ class BlockingMonitor:
             watch = self._watches.get(hub)
             if watch is None or watch.mark != mark:
                 if watch is not None and watch.reported:
-                    self._deliver(hub, watch.task, watch.task_name, now - watch.since, "", ended=True)
+                    self._deliver(hub, watch.task, now - watch.since, "", ended=True)
                 self._watches[hub] = _Watch(mark, now)
                 continue
             frame = frames.get(hub.thread_id)
@@ -169,7 +168,7 @@ class BlockingMonitor:
             idle = frame is None or frame.f_code.co_filename.startswith(_LOOP_DIR) or not _has_waiting_work(hub)
             if watch.reported:
                 if idle:
-                    self._deliver(hub, watch.task, watch.task_name, now - watch.since, "", ended=True)
+                    self._deliver(hub, watch.task, now - watch.since, "", ended=True)
                     self._watches[hub] = _Watch(mark, now)
                 continue
             if idle:
@@ -180,12 +179,11 @@ class BlockingMonitor:
             task = _running_task(hub)
             watch.reported = True
             watch.task = task
-            watch.task_name = _describe_task(task)
             stack = "".join(traceback.format_stack(frame, limit=_STACK_LIMIT))
-            self._deliver(hub, task, watch.task_name, now - watch.since, stack, ended=False)
+            self._deliver(hub, task, now - watch.since, stack, ended=False)
 
-    def _deliver(self, hub: Any, task: Any, task_name: str, seconds: float, stack: str, ended: bool) -> None:
-        report = BlockingReport(hub.thread_name, hub.thread_id, task, task_name, seconds, stack, ended)
+    def _deliver(self, hub: Any, task: Any, seconds: float, stack: str, ended: bool) -> None:
+        report = BlockingReport(hub.thread_name, hub.thread_id, task, _describe_task(task), seconds, stack, ended)
         try:
             self.callback(report)
         except Exception:  # noqa: BLE001 - a broken callback must not end the monitor
