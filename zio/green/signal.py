@@ -32,6 +32,7 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from .._core import _state
+from .._core import preempt as _preempt
 from .._core.ki import _protected
 from ..loop import WrongThreadError
 from . import os as _gos
@@ -74,6 +75,8 @@ def getsignal(signalnum: int) -> Any:
     if entry is not None:
         return entry[0]
     current = _orig_getsignal(signalnum)
+    if _preempt.is_slice_handler(current):
+        return _preempt.previous_handler()  # zio's time slicing borrows SIGURG: not the program's
     if signalnum == _std.SIGINT and callable(current) and (getattr(current, "__module__", "") or "").startswith("zio."):
         return _std.default_int_handler  # zio's KeyboardInterrupt delivery stands in for it
     return current

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from .._core import _state
+from .._core import preempt as _preempt
 from . import _originals
 from ._local import local as _local  # noqa: F401 - re-exported as _thread._local
 from ._locks import TIMEOUT_MAX, LockType, RLock, allocate_lock, get_ident
@@ -175,6 +176,11 @@ def _fiber_main(function: Callable[..., Any], args: tuple, kwargs: dict, handle:
     global _live_fibers
     _live_fibers += 1
     key = get_ident()
+    # Code written for threads expects to be preempted: the main thread's
+    # hub time-slices it (zio._core.preempt; this frame is where it starts).
+    hub = _state.peek_hub()
+    if hub is not None:
+        _preempt.thread_fiber_started(hub)
     try:
         function(*args, **kwargs)
     except SystemExit:
@@ -193,6 +199,9 @@ def _fiber_main(function: Callable[..., Any], args: tuple, kwargs: dict, handle:
                 sentinel.release()
         if handle is not None:
             handle._set_done()
+
+
+_preempt.add_entry_point(_fiber_main.__code__)
 
 
 def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any) -> int:
@@ -263,8 +272,8 @@ start_new = start_new_thread
 
 
 def _count() -> int:
-    """Threads alive besides main ones: real threads plus fiber threads."""
-    return _originals.count() + _live_fibers
+    """Threads alive besides main ones: real threads plus fiber threads (zio's own left out)."""
+    return max(0, _originals.count() - _preempt.helper_threads()) + _live_fibers
 
 
 def _set_sentinel() -> Any:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .._core import preempt as _preempt
 from ._registry import ZioPatchWarning, applied, fixed_references, get_original, is_patched
 
 __all__ = [
@@ -33,11 +34,13 @@ __all__ = [
     "dns",
     "fixed_references",
     "get_original",
+    "get_time_slice",
     "is_patched",
     "os",
     "queue",
     "select",
     "selectors",
+    "set_time_slice",
     "signal",
     "socket",
     "ssl",
@@ -165,3 +168,23 @@ def signal() -> None:
 def queue() -> None:
     """Patch ``queue`` (``SimpleQueue``, and the others if threads are not patched)."""
     _apply("queue", required=True)
+
+
+def set_time_slice(seconds: float | None) -> None:
+    """Set how long a patched thread may run without blocking before others get a turn.
+
+    Threads become fibers, and fibers only switch when they block; code
+    written for threads may instead busy-wait or compute for long.  While the
+    main thread runs patched threads, a fiber of theirs (or the main
+    program) that has run ``seconds`` without switching is made to yield at
+    its next bytecode boundary if anything else waits, as an OS thread would
+    be preempted.  Native zio tasks and zio's own code are never preempted.
+    ``None`` or ``0`` turns this off.  :func:`thread` sets it from
+    ``$ZIO_TIME_SLICE`` (default 0.01 s).  Main thread only.  See docs/patch.md.
+    """
+    _preempt.set_time_slice(seconds)
+
+
+def get_time_slice() -> float | None:
+    """The time slice of patched threads in seconds (None: off); see :func:`set_time_slice`."""
+    return _preempt.get_time_slice()

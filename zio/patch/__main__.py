@@ -11,6 +11,7 @@ import os
 import runpy
 import sys
 
+from .._core import preempt
 from . import TARGETS
 from . import all as patch_all
 
@@ -50,6 +51,10 @@ def main(argv: list[str]) -> None:
         # As `python script.py` does: the script's directory comes first on sys.path.
         sys.path[0] = os.path.dirname(os.path.abspath(script))
         runpy.run_path(script, run_name="__main__")
+
+
+# The program's own frames start below main(): zio._core.preempt may time-slice them.
+preempt.add_entry_point(main.__code__)
 
 
 if __name__ == "__main__":

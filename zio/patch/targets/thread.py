@@ -17,10 +17,12 @@ it calls ``_thread._shutdown``, which is replaced.
 
 from __future__ import annotations
 
+import os
 import sys
 import weakref
 from typing import Any
 
+from ..._core import preempt
 from ...green import _locks
 from ...green import thread as green_thread
 from ...green._local import local as green_local
@@ -168,6 +170,28 @@ def apply() -> None:
     if held:
         warn_once("thread:held", held)
     note_fixed("thread", fixed)
+    if threading.current_thread() is threading.main_thread():
+        _start_time_slicing()
+
+
+def _start_time_slicing() -> None:
+    """Time-slice patched threads (zio._core.preempt) as ``$ZIO_TIME_SLICE`` says (default 10 ms)."""
+    value = os.environ.get("ZIO_TIME_SLICE", "").strip()
+    seconds: float | None = preempt.DEFAULT_TIME_SLICE
+    if value:
+        try:
+            seconds = float(value)
+            if not seconds >= 0:
+                raise ValueError
+        except ValueError:
+            warn_once(
+                "thread:time-slice",
+                f"zio.patch: ignoring ZIO_TIME_SLICE={value!r}: expected a number of seconds (0 turns slicing off)",
+            )
+            seconds = preempt.DEFAULT_TIME_SLICE
+    if preempt.SIGNAL is None:
+        return  # no SIGURG on this platform: threads run until they block, as fibers do
+    preempt.set_time_slice(seconds)
 
 
 def _held_real_locks_hint() -> str:
