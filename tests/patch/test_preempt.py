@@ -295,3 +295,28 @@ def test_set_time_slice_validates() -> None:
         preempt.set_time_slice(-1)
     with pytest.raises(ValueError):
         preempt.set_time_slice(float("nan"))
+
+
+def test_no_real_lock_left_at_module_level_outside_zio(tmp_path) -> None:
+    # A real lock belongs to the OS thread that every fiber shares: a fiber
+    # preempted while holding one would leave the next fiber that takes it
+    # blocking the whole thread.  threading's own module locks (made when it
+    # was imported, before patching) are replaced.
+    r = run_patched(
+        """
+        import json, sys, threading
+        import zio.patch
+        real = (type(zio.patch.get_original("_thread", "allocate_lock")()),
+                type(zio.patch.get_original("_thread", "RLock")()))
+        found = sorted(
+            f"{name}.{attr}"
+            for name, module in list(sys.modules.items())
+            if not (name == "zio" or name.startswith("zio."))
+            for attr, value in list(getattr(module, "__dict__", {}).items())
+            if isinstance(value, real)
+        )
+        print(json.dumps({"real_locks": found, "limbo_lock": type(threading._active_limbo_lock).__module__}))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"real_locks": [], "limbo_lock": "zio.green._locks"}

@@ -65,6 +65,10 @@ class Hub:
         # How many times the hub handed control to a task: with _budget, what
         # the blocking monitor (monitor.py) watches to see the hub switch.
         self._dispatches = 0
+        # True while the hub waits in its poll with nothing runnable: how the
+        # blocking monitor and the time-slice ticker (other OS threads) tell
+        # an idle hub from a busy one without reading its thread's frames.
+        self._in_idle_poll = False
         # Spawned tasks that have not run yet.  park() and checkpoint() never
         # switch straight to one of them (they hand control to the hub
         # instead), because only the hub starts tasks:
@@ -400,7 +404,11 @@ class Hub:
                     if not loop.has_external_sources() and not self.external_waits:
                         self._check_deadlock()
                     if not runnable:
-                        run_once(None)
+                        self._in_idle_poll = True
+                        try:
+                            run_once(None)
+                        finally:
+                            self._in_idle_poll = False
                 last_poll = _monotonic()
                 pass_left = len(runnable)
             else:
@@ -501,10 +509,18 @@ class Hub:
                 if not loop.has_external_sources() and not self.external_waits:
                     self._check_deadlock()
                 if not runnable:
-                    loop.run_once(None)
+                    self._in_idle_poll = True
+                    try:
+                        loop.run_once(None)
+                    finally:
+                        self._in_idle_poll = False
                 return
             remaining = idle_since + cushion - _monotonic()
-            loop.run_once(remaining if remaining > 0.0 else 0.0)
+            self._in_idle_poll = True
+            try:
+                loop.run_once(remaining if remaining > 0.0 else 0.0)
+            finally:
+                self._in_idle_poll = False
             if runnable or remaining > 0.0:
                 continue  # woken, or the cushion has not elapsed yet: re-evaluate
             if jump:

@@ -18,8 +18,8 @@ How the watcher decides, without adding work to the hub's hot paths:
   (``Hub._dispatches``), and tasks that switch straight to each other spend
   its switch budget (``Hub._budget``); the pair changes at every switch.
 * **idle is not stuck**: a hub blocked in its poll, waiting for I/O or a
-  timer, makes no switch either; the watcher sees that the thread's
-  innermost Python frame is in the event loop (``zio/loop``) and leaves it be.
+  timer, makes no switch either; the hub flags that wait
+  (``Hub._in_idle_poll``) and the watcher leaves it be.
 * **someone must be waiting**: a thread whose hub has nothing runnable, no
   fd watched and no timer pending delays nobody (e.g. a plain thread that
   once used a zio lock and now computes), so it is not reported.
@@ -47,7 +47,6 @@ logger = logging.getLogger("zio.monitor")
 #: Every live hub of the process (Hub.__init__ registers itself).
 _hubs: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
-_LOOP_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "loop") + os.sep
 _STACK_LIMIT = 40
 
 
@@ -152,7 +151,6 @@ class BlockingMonitor:
 
     def _sample(self) -> None:
         now = time.monotonic()
-        frames = sys._current_frames()
         for hub in list(_hubs):
             if hub.closed:
                 continue
@@ -163,9 +161,8 @@ class BlockingMonitor:
                     self._deliver(hub, watch.task, now - watch.since, "", ended=True)
                 self._watches[hub] = _Watch(mark, now)
                 continue
-            frame = frames.get(hub.thread_id)
             # Idle in the poll, or nobody is delayed: not a stall (or the end of one).
-            idle = frame is None or frame.f_code.co_filename.startswith(_LOOP_DIR) or not _has_waiting_work(hub)
+            idle = hub._in_idle_poll or not _has_waiting_work(hub)
             if watch.reported:
                 if idle:
                     self._deliver(hub, watch.task, now - watch.since, "", ended=True)
@@ -176,6 +173,11 @@ class BlockingMonitor:
                 continue
             if now - watch.since < self.threshold:
                 continue
+            # Frames only now, for the report: sys._current_frames() walks the
+            # threads of every interpreter, which is not free.
+            frame = sys._current_frames().get(hub.thread_id)
+            if frame is None:
+                continue  # the thread is gone or runs no Python code: nothing to show
             task = _running_task(hub)
             watch.reported = True
             watch.task = task

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import weakref
 from _thread import allocate_lock, get_ident, interrupt_main, start_new_thread
@@ -74,8 +73,6 @@ SIGNAL = getattr(signal, "SIGURG", None)
 _real_signal = signal.signal
 _real_getsignal = signal.getsignal
 
-_ZIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_LOOP_DIR = os.path.join(_ZIO_DIR, "loop") + os.sep
 #: Modules whose frames make the code below them unsafe to preempt (see the module docstring).
 _UNSAFE_MODULES = frozenset(
     {
@@ -206,7 +203,9 @@ def _ensure_ticker() -> None:
 
 def _tick_loop() -> None:
     global _ticker_running, _requested
-    main_ident = threading.main_thread().ident
+    # No sys._current_frames() here: it walks the threads of every
+    # interpreter, and building frame objects for a subinterpreter's frames
+    # from this one corrupts memory (seen with CPython 3.12's test_threading).
     clock = _monotonic
     sleeper = allocate_lock()
     sleeper.acquire()  # never released: acquire(timeout=) is the ticker's sleep
@@ -230,8 +229,7 @@ def _tick_loop() -> None:
             if mark != last_mark:
                 last_mark, since, period = mark, now, 0.0  # it switched since the last tick
                 continue
-            frame = sys._current_frames().get(main_ident)
-            if frame is None or frame.f_code.co_filename.startswith(_LOOP_DIR):
+            if hub._in_idle_poll:
                 period = min(max(period, length / 2) * 2, _IDLE_PERIOD)
                 continue  # idle in its poll: nothing to preempt
             period = 0.0
@@ -263,8 +261,8 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
     if mark is None:
         return  # a real SIGURG: ignored, as by default
     hub = _state.peek_hub()
-    if hub is None or hub.closed or (hub._dispatches, hub._budget) != mark:
-        return  # the hub switched since the request: the slice ended by itself
+    if hub is None or hub.closed or hub.greenlet.dead or (hub._dispatches, hub._budget) != mark:
+        return  # the hub switched since the request (the slice ended by itself), or is gone
     g = getcurrent()
     task = getattr(g, "_zio_task", None)
     if task is None or task._hub is not hub:

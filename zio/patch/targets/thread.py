@@ -107,6 +107,27 @@ def _fix_logging() -> list[str]:
     return fixed
 
 
+def _fix_threading_locks(threading: Any) -> list[str]:
+    """threading's own module locks were made when it was imported, before patching.
+
+    Real locks belong to the OS thread, which every fiber shares.  Nothing
+    blocks while holding these, so without preemption no other fiber ever
+    saw one held; but a fiber time-sliced (zio._core.preempt) inside
+    ``with _shutdown_locks_lock:`` would leave the next fiber that starts a
+    thread blocking the whole OS thread on it.  (A forked child re-creates
+    them through the patched factories already.)
+    """
+    fixed = []
+    for name, make in (("_active_limbo_lock", _locks.RLock), ("_shutdown_locks_lock", green_thread.allocate_lock)):
+        lock = getattr(threading, name, None)
+        if lock is None or isinstance(lock, (_locks.RLock, green_thread.LockType)):
+            continue
+        if _unheld(lock):
+            setattr(threading, name, make())
+            fixed.append(f"threading.{name}")
+    return fixed
+
+
 def _unheld(lock: Any) -> bool:
     if isinstance(lock, _locks.RLock):
         return False  # already green
@@ -166,6 +187,7 @@ def apply() -> None:
     originals.append((saved["_threading_local"]["local"], green_local))
     fixed = rebind_references(originals, {"_thread", "threading", "_threading_local"})
     fixed += _fix_logging()
+    fixed += _fix_threading_locks(threading)
     held = _held_real_locks_hint()
     if held:
         warn_once("thread:held", held)
