@@ -186,34 +186,44 @@ def test_keyboard_interrupt_reaches_a_busy_main_thread(tmp_path) -> None:
     assert r == {"caught_within_5s": True}
 
 
-def test_sigurg_stays_the_programs(tmp_path) -> None:
-    # Slicing borrows SIGURG's Python-level handler; the program neither sees
-    # it nor loses the signal, and once it installs its own handler, slicing
-    # steps aside rather than calling that handler spuriously.
+def test_sigvtalrm_and_its_timer_stay_the_programs(tmp_path) -> None:
+    # Slicing borrows SIGVTALRM and ITIMER_VIRTUAL; the program does not see
+    # them, and once it installs its own handler and timer, slicing steps
+    # aside: the handler gets exactly the program's ticks.
     r = run_patched(
         """
         import json, os, signal, threading, time
-        out = {"default_seen": signal.getsignal(signal.SIGURG) == signal.SIG_DFL}
-        got = []
-        signal.signal(signal.SIGURG, lambda signum, frame: got.append(signum))
-        def compute():  # would be sliced: the ticker must not call the handler
-            start = time.monotonic()
-            while time.monotonic() - start < 0.2:
+        import zio.patch
+        def compute(seconds):
+            start = time.process_time()
+            while time.process_time() - start < seconds:
                 pass
-        def sleeper():
-            time.sleep(0.1)
-        threads = [threading.Thread(target=compute), threading.Thread(target=sleeper)]
-        for t in threads: t.start()
-        for t in threads: t.join()
-        os.kill(os.getpid(), signal.SIGURG)
-        time.sleep(0.05)  # let the handler fiber run
-        out["handler_calls"] = len(got)
+        sleeper = threading.Thread(target=time.sleep, args=(0.05,))
+        sleeper.start()   # slicing is on from the first thread
+        compute(0.05)
+        sleeper.join()
+        out = {"handler_seen": signal.getsignal(signal.SIGVTALRM) == signal.SIG_DFL,
+               "timer_seen": signal.getitimer(signal.ITIMER_VIRTUAL)}
+        got = []
+        signal.signal(signal.SIGVTALRM, lambda signum, frame: got.append(signum))
+        out["slice_after_takeover"] = zio.patch.get_time_slice()
+        compute(0.1)   # no timer of the program's yet: no call
+        out["calls_before_its_timer"] = len(got)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0.02)   # one shot
+        compute(0.1)
+        out["calls_after_its_timer"] = len(got)
         print(json.dumps(out))
         """,
         tmp_path,
         timeout=60,
     ).check()
-    assert r == {"default_seen": True, "handler_calls": 1}
+    assert r == {
+        "handler_seen": True,
+        "timer_seen": [0.0, 0.0],
+        "slice_after_takeover": None,
+        "calls_before_its_timer": 0,
+        "calls_after_its_timer": 1,
+    }
 
 
 def test_a_forked_child_slices_its_own_threads(tmp_path) -> None:
@@ -320,3 +330,24 @@ def test_no_real_lock_left_at_module_level_outside_zio(tmp_path) -> None:
         tmp_path,
     ).check()
     assert r == {"real_locks": [], "limbo_lock": "zio.green._locks"}
+
+
+def test_exec_from_a_sliced_process_does_not_pass_the_timer_on(tmp_path) -> None:
+    # Interval timers survive exec; the new program (here a Python that
+    # computes for 0.2 s of CPU) would die of SIGVTALRM's default action.
+    r = run_patched(
+        """
+        import json, os, sys, threading, time
+        t = threading.Thread(target=time.sleep, args=(0.01,))
+        t.start(); t.join()   # slicing runs from here on
+        child = "import signal, time\\n" \\
+                "start = time.process_time()\\n" \\
+                "while time.process_time() - start < 0.2: pass\\n" \\
+                "print('{\\"timer\\": %s, \\"survived\\": true}' % list(signal.getitimer(signal.ITIMER_VIRTUAL)))"
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-c", child])
+        """,
+        tmp_path,
+        timeout=60,
+    ).check()
+    assert r == {"timer": [0.0, 0.0], "survived": True}

@@ -66,8 +66,8 @@ class Hub:
         # the blocking monitor (monitor.py) watches to see the hub switch.
         self._dispatches = 0
         # True while the hub waits in its poll with nothing runnable: how the
-        # blocking monitor and the time-slice ticker (other OS threads) tell
-        # an idle hub from a busy one without reading its thread's frames.
+        # blocking monitor (another OS thread) and time slicing tell an idle
+        # hub from a busy one without reading its thread's frames.
         self._in_idle_poll = False
         # Spawned tasks that have not run yet.  park() and checkpoint() never
         # switch straight to one of them (they hand control to the hub

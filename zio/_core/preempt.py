@@ -5,20 +5,34 @@ but code written for OS threads is not: it may busy-wait on a flag that
 another thread sets, or compute for seconds while a server thread should
 answer.  OS threads are preempted; fibers would wait forever (gevent hangs
 on exactly these programs).  So once the main thread has started a patched
-thread, a plain OS thread (the *ticker*) watches its hub, and when one of its
-fibers has run for a whole time slice without switching while other work
-waits (runnable fibers, fds or timers), the ticker asks the main thread to
-yield at its next bytecode boundary -- the same points where CPython's GIL
-lets another thread in.
+thread, its hub is time-sliced: when one of its fibers has run for a whole
+slice without switching while other work waits (runnable fibers, fds or
+timers), it yields at its next bytecode boundary -- the same points where
+CPython's GIL lets another thread in.
 
-How the request gets there: ``_thread.interrupt_main(SIGNAL)`` sets the
-interpreter's "signal tripped" flag without sending a real signal, and
-CPython then calls the Python-level handler of ``SIGNAL`` in the main
-thread, in whatever fiber runs.  That handler (:func:`_on_tick`) re-checks
-that the hub still has not switched, and that the running code may be
-preempted; then it queues the fiber at the back of the run queue and
-switches to the hub, which polls I/O and runs the others first.  Only the
-main thread can be sliced: CPython runs signal handlers nowhere else.
+The clock is the process's *user CPU time*: ``setitimer(ITIMER_VIRTUAL)``
+makes the kernel send ``SIGVTALRM`` after every slice of CPU the process
+spends in user mode, and CPython runs the Python-level handler
+(:func:`_on_tick`) in the main thread at its next bytecode boundary, in
+whatever fiber runs.  Why this clock and not a watcher thread:
+
+* no thread: a Python thread that wakes up periodically in a busy server
+  has to win the GIL from the main thread every time, and the convoy that
+  follows (the main thread signalling the waiter at every system call until
+  the switch interval forces a handover) cost ~10% of an echo server's
+  throughput;
+* an idle process, or one blocked in a system call, uses no user CPU, so it
+  gets no signal: nothing wakes an idle hub;
+* the timer only expires while the process runs in user mode, and the
+  kernel hands the signal to the thread that was running then, so no system
+  call is interrupted (``EINTR``) by it.
+
+The handler compares the hub's progress mark (the number of hand-overs,
+see :mod:`zio._core.monitor`) with the one it saw a tick earlier: if the hub
+has not switched for a whole slice of CPU and the running code may be
+preempted, it queues the fiber at the back of the run queue and switches to
+the hub, which polls I/O and runs the others first.  Only the main thread
+can be sliced: CPython runs signal handlers nowhere else.
 
 What may be preempted (:func:`preemptible`): only code of a patched thread
 (below its entry point in :mod:`zio.green.thread`) or of the main program
@@ -39,22 +53,23 @@ is only delivered at blocking calls), but a KeyboardInterrupt that was
 handed to the fiber while it waited in the queue is raised on its return,
 as CPython would raise it at that bytecode.
 
-``SIGURG`` carries the requests because its default action is to ignore it,
-which is also what :func:`_on_tick` does with a real one.  If the program
-installs its own ``SIGURG`` handler, slicing stops (the ticker checks before
-every request) rather than calling that handler spuriously.
+``ITIMER_VIRTUAL`` and ``SIGVTALRM`` stay the program's: when it installs
+its own ``SIGVTALRM`` handler or sets that timer through the patched
+``signal`` module, slicing stops and steps out of the way
+(:func:`release_signal`), and ``signal.getsignal``/``getitimer`` do not show
+it (:func:`owns_handler`, :func:`owns_timer`).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import threading
-import weakref
-from _thread import allocate_lock, get_ident, interrupt_main, start_new_thread
-from time import monotonic as _monotonic
+from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, Iterator
 
 from greenlet import getcurrent
 
@@ -62,16 +77,18 @@ from . import _state
 
 __all__ = ["DEFAULT_TIME_SLICE", "add_entry_point", "get_time_slice", "preemptible", "set_time_slice"]
 
-#: The default slice, in seconds: a fiber of a patched thread that has run
-#: this long without switching is asked to yield if anything else waits.
+#: The default slice, in seconds of CPU: a fiber of a patched thread that has
+#: run this long without switching is asked to yield if anything else waits.
 DEFAULT_TIME_SLICE = 0.01
 
-#: The signal whose Python-level handler carries the requests (see the module docstring).
-SIGNAL = getattr(signal, "SIGURG", None)
+#: The signal and timer that drive slicing (see the module docstring); None where missing.
+SIGNAL = getattr(signal, "SIGVTALRM", None)
+TIMER = getattr(signal, "ITIMER_VIRTUAL", None)
 
 # Captured at import: zio.patch may later replace signal.signal with the green one.
 _real_signal = signal.signal
 _real_getsignal = signal.getsignal
+_real_setitimer = getattr(signal, "setitimer", None)
 
 #: Modules whose frames make the code below them unsafe to preempt (see the module docstring).
 _UNSAFE_MODULES = frozenset(
@@ -83,8 +100,6 @@ _UNSAFE_MODULES = frozenset(
         "socket",
     }
 )
-#: How often the ticker looks at a hub that idles in its poll, at most (seconds).
-_IDLE_PERIOD = 0.1
 
 #: Code objects below which user code of a thread starts (zio.green.thread, zio.patch's runner),
 #: by identity: code objects compare equal by content, whatever their file.
@@ -92,12 +107,9 @@ _entry_points: dict[int, CodeType] = {}
 
 _slice: float | None = None  # None: slicing is off
 _previous_handler: Any = None
-_ticker_running = False
-_ticker_lock = allocate_lock()
-#: The main thread's hub, while it runs patched threads.
-_main_hub: "weakref.ref[Any] | None" = None
-#: The hub's progress mark the ticker saw when it asked for a yield (None: nothing asked).
-_requested: tuple | None = None
+_armed = False  # whether our ITIMER_VIRTUAL runs
+#: The hub's progress mark at the previous tick (None: none yet, or it just yielded).
+_last_mark: tuple | None = None
 
 
 def add_entry_point(code: CodeType) -> None:
@@ -125,8 +137,13 @@ def preemptible(frame: FrameType | None) -> bool:
     return True
 
 
+def available() -> bool:
+    """Whether this platform has what slicing needs (``SIGVTALRM`` and ``setitimer``)."""
+    return SIGNAL is not None and TIMER is not None and _real_setitimer is not None
+
+
 def get_time_slice() -> float | None:
-    """The time slice of patched threads in seconds, or None when slicing is off."""
+    """The time slice of patched threads in seconds of CPU, or None when slicing is off."""
     return _slice
 
 
@@ -135,6 +152,7 @@ def set_time_slice(seconds: float | None) -> None:
 
     Main thread only (it installs a signal handler).  zio.patch calls it with
     ``$ZIO_TIME_SLICE`` or :data:`DEFAULT_TIME_SLICE` when it patches threads.
+    The timer starts with the first patched thread the main thread starts.
     """
     global _slice, _previous_handler
     if seconds is not None:
@@ -143,126 +161,82 @@ def set_time_slice(seconds: float | None) -> None:
             raise ValueError(f"the time slice must be a non-negative number of seconds or None, got {seconds!r}")
         if seconds == 0:
             seconds = None
-    if seconds is not None and SIGNAL is None:
-        raise RuntimeError("time slicing needs SIGURG, which this platform does not have")
-    if get_ident() != threading.main_thread().ident:
+    if seconds is not None and not available():
+        raise RuntimeError("time slicing needs SIGVTALRM and setitimer(ITIMER_VIRTUAL), which this platform lacks")
+    if _os_thread_ident() != threading.main_thread().ident:
         raise RuntimeError("the time slice can only be set from the main thread (it installs a signal handler)")
     if seconds is None:
-        _slice = None
-        if SIGNAL is not None and _real_getsignal(SIGNAL) is _on_tick:
-            _real_signal(SIGNAL, _previous_handler if _previous_handler is not None else signal.SIG_DFL)
-            _previous_handler = None
+        release_signal()
         return
-    if _real_getsignal(SIGNAL) is not _on_tick:
+    if not owns_handler(_real_getsignal(SIGNAL)):
         _previous_handler = _real_signal(SIGNAL, _on_tick)
     _slice = seconds
-    if _main_hub is not None and _main_hub() is not None:
-        _ensure_ticker()
+    if _armed or _threads_started:
+        _arm()  # (again, with the new slice)
 
 
-def previous_handler() -> Any:
-    """The ``SIGURG`` handler that slicing replaced (what ``signal.getsignal`` should show)."""
-    return _previous_handler if _previous_handler is not None else signal.SIG_DFL
+def release_signal() -> None:
+    """Stop slicing and give ``SIGVTALRM`` and ``ITIMER_VIRTUAL`` back (the program wants them)."""
+    global _slice, _previous_handler, _armed
+    _slice = None
+    if _armed:
+        _armed = False
+        _real_setitimer(TIMER, 0)  # type: ignore[misc]
+    if SIGNAL is not None and owns_handler(_real_getsignal(SIGNAL)):
+        try:
+            _real_signal(SIGNAL, _previous_handler if _previous_handler is not None else signal.SIG_DFL)
+        except ValueError:
+            return  # not the main thread: the handler stays, and ignores ticks with slicing off
+        _previous_handler = None
 
 
-def is_slice_handler(handler: Any) -> bool:
-    """Whether ``handler`` is the handler that carries the slicing requests."""
+def owns_handler(handler: Any) -> bool:
+    """Whether ``handler`` is slicing's own ``SIGVTALRM`` handler."""
     return handler is _on_tick
 
 
+def owns_timer() -> bool:
+    """Whether ``ITIMER_VIRTUAL`` is slicing's now (``signal.getitimer`` then shows it unset)."""
+    return _armed
+
+
+def previous_handler() -> Any:
+    """The ``SIGVTALRM`` handler that slicing replaced (what ``signal.getsignal`` should show)."""
+    return _previous_handler if _previous_handler is not None else signal.SIG_DFL
+
+
+_threads_started = False  # whether the main thread's hub ever started a patched thread
+
+
 def thread_fiber_started(hub: Any) -> None:
-    """A patched thread's fiber starts on ``hub`` (zio.green.thread calls it): slice from now on.
-
-    The ticker then runs for as long as the hub does, since the main program
-    itself is thread code that may be preempted; it samples an idle hub
-    only every :data:`_IDLE_PERIOD`.
-    """
-    global _main_hub
-    if hub.thread_id != threading.main_thread().ident:
+    """A patched thread's fiber starts on ``hub`` (zio.green.thread calls it): slice from now on."""
+    global _threads_started
+    if _armed or hub.thread_id != threading.main_thread().ident:
         return
-    if _main_hub is None or _main_hub() is not hub:
-        _main_hub = weakref.ref(hub)
-    if _slice is not None and not _ticker_running:
-        _ensure_ticker()
+    _threads_started = True
+    if _slice is not None and owns_handler(_real_getsignal(SIGNAL)):
+        _arm()
 
 
-def _ensure_ticker() -> None:
-    global _ticker_running
-    with _ticker_lock:
-        if _ticker_running:
-            return
-        _ticker_running = True
-    try:
-        # A real OS thread even after zio.patch (this start_new_thread was
-        # imported before any patching).
-        start_new_thread(_tick_loop, ())
-    except BaseException:
-        _ticker_running = False
-        raise
-
-
-def _tick_loop() -> None:
-    global _ticker_running, _requested
-    # No sys._current_frames() here: it walks the threads of every
-    # interpreter, and building frame objects for a subinterpreter's frames
-    # from this one corrupts memory (seen with CPython 3.12's test_threading).
-    clock = _monotonic
-    sleeper = allocate_lock()
-    sleeper.acquire()  # never released: acquire(timeout=) is the ticker's sleep
-    last_mark: tuple | None = None
-    since = 0.0  # when the ticker first saw last_mark
-    period = 0.0
-    try:
-        while True:
-            length = _slice
-            if length is None:
-                return
-            # Sampling at half the slice, a fiber is asked to yield after
-            # running between one and one and a half slices (plus the wait
-            # for the GIL).  A hub idle in its poll is sampled less often.
-            sleeper.acquire(timeout=period or length / 2)
-            hub = _main_hub() if _main_hub is not None else None
-            if hub is None or hub.closed:
-                return
-            now = clock()
-            mark = (hub._dispatches, hub._budget)
-            if mark != last_mark:
-                last_mark, since, period = mark, now, 0.0  # it switched since the last tick
-                continue
-            if hub._in_idle_poll:
-                period = min(max(period, length / 2) * 2, _IDLE_PERIOD)
-                continue  # idle in its poll: nothing to preempt
-            period = 0.0
-            if now - since < length:
-                continue
-            if not (hub.runnable or hub.loop.has_external_sources()):
-                continue  # nobody else waits
-            if _real_getsignal(SIGNAL) is not _on_tick:
-                continue  # the program took SIGURG over: do not call its handler
-            _requested = mark
-            interrupt_main(SIGNAL)
-    except Exception:  # noqa: BLE001 - interpreter shutdown or a closing loop: stop ticking
-        return
-    finally:
-        with _ticker_lock:
-            _ticker_running = False
-
-
-def helper_threads() -> int:
-    """How many OS threads zio's time slicing runs now (``_thread._count()`` leaves them out)."""
-    return 1 if _ticker_running else 0
+def _arm() -> None:
+    global _armed, _last_mark
+    _last_mark = None
+    _real_setitimer(TIMER, _slice, _slice)  # type: ignore[misc]
+    _armed = True
 
 
 def _on_tick(signum: int, frame: FrameType | None) -> None:
-    """The ``SIGURG`` handler: yield the running fiber if the ticker asked and it is safe."""
-    global _requested
-    mark = _requested
-    _requested = None
-    if mark is None:
-        return  # a real SIGURG: ignored, as by default
+    """The ``SIGVTALRM`` handler: yield the running fiber if it has held the hub for a whole slice."""
+    global _last_mark
     hub = _state.peek_hub()
-    if hub is None or hub.closed or hub.greenlet.dead or (hub._dispatches, hub._budget) != mark:
-        return  # the hub switched since the request (the slice ended by itself), or is gone
+    if hub is None or hub.closed or _slice is None:
+        return
+    mark = (hub._dispatches, hub._budget)
+    if mark != _last_mark:
+        _last_mark = mark  # it switched during the last slice
+        return
+    if hub.greenlet.dead or hub._in_idle_poll or not (hub.runnable or hub.loop.has_external_sources()):
+        return  # nobody else waits (or the CPU went to another thread of the process)
     g = getcurrent()
     task = getattr(g, "_zio_task", None)
     if task is None or task._hub is not hub:
@@ -271,6 +245,7 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
         task = hub.root_task
     if task._parked or not preemptible(frame):
         return
+    _last_mark = None
     # Queued behind everything that waits, then the hub polls and runs them.
     hub.runnable.append(task)
     hub._switch_to_hub()
@@ -279,13 +254,45 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
+@contextlib.contextmanager
+def paused_for_exec() -> Iterator[None]:
+    """Around an ``exec`` of this process: the new program must not inherit the timer.
+
+    Interval timers survive ``execve``, while the handler does not: the new
+    program would be killed by ``SIGVTALRM``'s default action after its
+    first slice of CPU.  The timer starts again if the exec fails.
+    """
+    global _armed
+    was_armed = _armed
+    if was_armed:
+        _armed = False
+        _real_setitimer(TIMER, 0)  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        if was_armed and _slice is not None:
+            _arm()
+
+
+def _disarm_at_exit() -> None:
+    # The interpreter resets signal handlers while it finalizes; a tick after
+    # that would kill the process with SIGVTALRM's default action.
+    global _armed
+    if _armed:
+        _armed = False
+        _real_setitimer(TIMER, 0)  # type: ignore[misc]
+
+
+atexit.register(_disarm_at_exit)
+
+
 def _after_fork_in_child() -> None:
-    # The ticker thread does not exist in the child; the child's hub is new.
-    global _ticker_running, _main_hub, _requested, _ticker_lock
-    _ticker_lock = allocate_lock()  # the parent's ticker may have held it at the fork
-    _ticker_running = False
-    _main_hub = None
-    _requested = None
+    # Interval timers are not inherited by a forked child, and its hub is
+    # new: slicing starts again with the child's first patched thread.
+    global _armed, _threads_started, _last_mark
+    _armed = False
+    _threads_started = False
+    _last_mark = None
 
 
 if hasattr(os, "register_at_fork"):

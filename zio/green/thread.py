@@ -272,8 +272,8 @@ start_new = start_new_thread
 
 
 def _count() -> int:
-    """Threads alive besides main ones: real threads plus fiber threads (zio's own left out)."""
-    return max(0, _originals.count() - _preempt.helper_threads()) + _live_fibers
+    """Threads alive besides main ones: real threads plus fiber threads."""
+    return _originals.count() + _live_fibers
 
 
 def _set_sentinel() -> Any:

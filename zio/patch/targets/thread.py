@@ -211,8 +211,8 @@ def _start_time_slicing() -> None:
                 f"zio.patch: ignoring ZIO_TIME_SLICE={value!r}: expected a number of seconds (0 turns slicing off)",
             )
             seconds = preempt.DEFAULT_TIME_SLICE
-    if preempt.SIGNAL is None:
-        return  # no SIGURG on this platform: threads run until they block, as fibers do
+    if not preempt.available():
+        return  # no SIGVTALRM/setitimer here: threads run until they block, as fibers do
     preempt.set_time_slice(seconds)
 
 
