@@ -10,26 +10,31 @@ slice without switching while other work waits (runnable fibers, fds or
 timers), it yields at its next bytecode boundary -- the same points where
 CPython's GIL lets another thread in.
 
-The clock is the process's *user CPU time*: ``setitimer(ITIMER_VIRTUAL)``
-makes the kernel send ``SIGVTALRM`` after every slice of CPU the process
-spends in user mode, and CPython runs the Python-level handler
-(:func:`_on_tick`) in the main thread at its next bytecode boundary, in
-whatever fiber runs.  Why this clock and not a watcher thread:
+The clock is the main thread's own CPU time: a POSIX timer on
+``CLOCK_THREAD_CPUTIME_ID`` (:mod:`zio._core._cputimer`) sends ``SIGURG``
+to the main thread after every tick of CPU it uses, and CPython runs the
+Python-level handler (:func:`_on_tick`) there at the next bytecode
+boundary, in whatever fiber runs.  Why this clock:
 
-* no thread: a Python thread that wakes up periodically in a busy server
-  has to win the GIL from the main thread every time, and the convoy that
-  follows (the main thread signalling the waiter at every system call until
-  the switch interval forces a handover) cost ~10% of an echo server's
-  throughput;
-* an idle process, or one blocked in a system call, uses no user CPU, so it
-  gets no signal: nothing wakes an idle hub;
-* the timer only expires while the process runs in user mode, and the
-  kernel hands the signal to the thread that was running then, so no system
-  call is interrupted (``EINTR``) by it.
+* no helper thread: a Python thread that wakes up periodically in a busy
+  server has to win the GIL from the main thread every time, and the convoy
+  that follows (the main thread signalling the waiter at every system call
+  until the switch interval forces a handover) cost ~10% of an echo
+  server's throughput in a prototype;
+* a thread that idles, or waits in a system call, uses no CPU, so it gets
+  no signal: nothing wakes an idle hub;
+* not ``setitimer``: its timers and signals belong to the program
+  (``signal.alarm``, profilers, CPython's own tests set all three), their
+  signals kill by default, and they survive ``exec``.  ``SIGURG`` is
+  ignored by default, a POSIX timer is deleted by ``exec`` and not
+  inherited by a forked child, and the handler is installed with
+  ``siginterrupt(False)``, so a system call the tick lands in is restarted
+  rather than failing with ``EINTR``.
 
-The handler compares the hub's progress mark (the number of hand-overs,
-see :mod:`zio._core.monitor`) with the one it saw a tick earlier: if the hub
-has not switched for a whole slice of CPU and the running code may be
+The timer ticks twice per slice.  The handler compares the hub's progress
+mark (the number of hand-overs, see :mod:`zio._core.monitor`) with the one
+it saw at the previous tick: if the hub has not switched for two ticks (a
+whole slice of CPU) and the running code may be
 preempted, it queues the fiber at the back of the run queue and switches to
 the hub, which polls I/O and runs the others first.  Only the main thread
 can be sliced: CPython runs signal handlers nowhere else.
@@ -53,23 +58,22 @@ is only delivered at blocking calls), but a KeyboardInterrupt that was
 handed to the fiber while it waited in the queue is raised on its return,
 as CPython would raise it at that bytecode.
 
-``ITIMER_VIRTUAL`` and ``SIGVTALRM`` stay the program's: when it installs
-its own ``SIGVTALRM`` handler or sets that timer through the patched
-``signal`` module, slicing stops and steps out of the way
-(:func:`release_signal`), and ``signal.getsignal``/``getitimer`` do not show
-it (:func:`owns_handler`, :func:`owns_timer`).
+``SIGURG`` stays the program's: ``signal.getsignal`` (patched) shows what
+the program set, a real ``SIGURG`` is ignored as by default (at most it
+counts as a tick), and when the program installs its own handler through
+the patched ``signal`` module, slicing stops and steps out of the way
+(:func:`release_signal`).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import signal
 import threading
 from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from types import CodeType, FrameType
-from typing import Any, Iterator
+from typing import Any
 
 from greenlet import getcurrent
 
@@ -81,14 +85,12 @@ __all__ = ["DEFAULT_TIME_SLICE", "add_entry_point", "get_time_slice", "preemptib
 #: run this long without switching is asked to yield if anything else waits.
 DEFAULT_TIME_SLICE = 0.01
 
-#: The signal and timer that drive slicing (see the module docstring); None where missing.
-SIGNAL = getattr(signal, "SIGVTALRM", None)
-TIMER = getattr(signal, "ITIMER_VIRTUAL", None)
+#: The signal that carries the ticks (see the module docstring); None where missing.
+SIGNAL = getattr(signal, "SIGURG", None)
 
 # Captured at import: zio.patch may later replace signal.signal with the green one.
 _real_signal = signal.signal
 _real_getsignal = signal.getsignal
-_real_setitimer = getattr(signal, "setitimer", None)
 
 #: Modules whose frames make the code below them unsafe to preempt (see the module docstring).
 _UNSAFE_MODULES = frozenset(
@@ -107,9 +109,11 @@ _entry_points: dict[int, CodeType] = {}
 
 _slice: float | None = None  # None: slicing is off
 _previous_handler: Any = None
-_armed = False  # whether our ITIMER_VIRTUAL runs
+_timer: Any = None  # the main thread's _cputimer.ThreadCPUTimer while slicing runs
 #: The hub's progress mark at the previous tick (None: none yet, or it just yielded).
 _last_mark: tuple | None = None
+#: How many ticks in a row found the hub at ``_last_mark``.
+_stale_ticks = 0
 
 
 def add_entry_point(code: CodeType) -> None:
@@ -138,8 +142,12 @@ def preemptible(frame: FrameType | None) -> bool:
 
 
 def available() -> bool:
-    """Whether this platform has what slicing needs (``SIGVTALRM`` and ``setitimer``)."""
-    return SIGNAL is not None and TIMER is not None and _real_setitimer is not None
+    """Whether this platform has what slicing needs (``SIGURG`` and per-thread CPU timers)."""
+    if SIGNAL is None:
+        return False
+    from . import _cputimer  # ctypes: imported only by programs that slice
+
+    return _cputimer.available()
 
 
 def get_time_slice() -> float | None:
@@ -162,7 +170,7 @@ def set_time_slice(seconds: float | None) -> None:
         if seconds == 0:
             seconds = None
     if seconds is not None and not available():
-        raise RuntimeError("time slicing needs SIGVTALRM and setitimer(ITIMER_VIRTUAL), which this platform lacks")
+        raise RuntimeError("time slicing needs SIGURG and per-thread CPU timers (Linux), which this platform lacks")
     if _os_thread_ident() != threading.main_thread().ident:
         raise RuntimeError("the time slice can only be set from the main thread (it installs a signal handler)")
     if seconds is None:
@@ -170,18 +178,18 @@ def set_time_slice(seconds: float | None) -> None:
         return
     if not owns_handler(_real_getsignal(SIGNAL)):
         _previous_handler = _real_signal(SIGNAL, _on_tick)
+        # A system call the tick lands in is restarted, not failed with EINTR.
+        signal.siginterrupt(SIGNAL, False)
     _slice = seconds
-    if _armed or _threads_started:
+    if _timer is not None or _threads_started:
         _arm()  # (again, with the new slice)
 
 
 def release_signal() -> None:
-    """Stop slicing and give ``SIGVTALRM`` and ``ITIMER_VIRTUAL`` back (the program wants them)."""
-    global _slice, _previous_handler, _armed
+    """Stop slicing and give ``SIGURG`` back (the program wants it)."""
+    global _slice, _previous_handler
     _slice = None
-    if _armed:
-        _armed = False
-        _real_setitimer(TIMER, 0)  # type: ignore[misc]
+    _stop_timer()
     if SIGNAL is not None and owns_handler(_real_getsignal(SIGNAL)):
         try:
             _real_signal(SIGNAL, _previous_handler if _previous_handler is not None else signal.SIG_DFL)
@@ -190,18 +198,20 @@ def release_signal() -> None:
         _previous_handler = None
 
 
+def _stop_timer() -> None:
+    global _timer
+    timer, _timer = _timer, None
+    if timer is not None:
+        timer.delete()
+
+
 def owns_handler(handler: Any) -> bool:
-    """Whether ``handler`` is slicing's own ``SIGVTALRM`` handler."""
+    """Whether ``handler`` is slicing's own ``SIGURG`` handler."""
     return handler is _on_tick
 
 
-def owns_timer() -> bool:
-    """Whether ``ITIMER_VIRTUAL`` is slicing's now (``signal.getitimer`` then shows it unset)."""
-    return _armed
-
-
 def previous_handler() -> Any:
-    """The ``SIGVTALRM`` handler that slicing replaced (what ``signal.getsignal`` should show)."""
+    """The ``SIGURG`` handler that slicing replaced (what ``signal.getsignal`` should show)."""
     return _previous_handler if _previous_handler is not None else signal.SIG_DFL
 
 
@@ -211,7 +221,7 @@ _threads_started = False  # whether the main thread's hub ever started a patched
 def thread_fiber_started(hub: Any) -> None:
     """A patched thread's fiber starts on ``hub`` (zio.green.thread calls it): slice from now on."""
     global _threads_started
-    if _armed or hub.thread_id != threading.main_thread().ident:
+    if _timer is not None or hub.thread_id != threading.main_thread().ident:
         return
     _threads_started = True
     if _slice is not None and owns_handler(_real_getsignal(SIGNAL)):
@@ -219,21 +229,34 @@ def thread_fiber_started(hub: Any) -> None:
 
 
 def _arm() -> None:
-    global _armed, _last_mark
+    """Start (or restart with the current slice) the main thread's CPU timer; main thread only."""
+    global _timer, _last_mark, _stale_ticks
     _last_mark = None
-    _real_setitimer(TIMER, _slice, _slice)  # type: ignore[misc]
-    _armed = True
+    _stale_ticks = 0
+    if _timer is None:
+        from ._cputimer import ThreadCPUTimer
+
+        _timer = ThreadCPUTimer(SIGNAL)  # type: ignore[arg-type]
+    # Two ticks per slice: a fiber is preempted at the second tick that finds
+    # the hub where the first left it, after one to one and a half slices.
+    # (The kernel checks CPU timers at its scheduler tick, so intervals are
+    # rounded up to whole ticks: 4 ms at HZ=250.)
+    _timer.start(_slice / 2)  # type: ignore[operator]
 
 
 def _on_tick(signum: int, frame: FrameType | None) -> None:
-    """The ``SIGVTALRM`` handler: yield the running fiber if it has held the hub for a whole slice."""
-    global _last_mark
+    """The ``SIGURG`` handler: yield the running fiber if it has held the hub for a whole slice."""
+    global _last_mark, _stale_ticks
     hub = _state.peek_hub()
     if hub is None or hub.closed or _slice is None:
         return
     mark = (hub._dispatches, hub._budget)
     if mark != _last_mark:
-        _last_mark = mark  # it switched during the last slice
+        _last_mark = mark  # it switched since the last tick
+        _stale_ticks = 0
+        return
+    _stale_ticks += 1
+    if _stale_ticks < 2:
         return
     if hub.greenlet.dead or hub._in_idle_poll or not (hub.runnable or hub.loop.has_external_sources()):
         return  # nobody else waits (or the CPU went to another thread of the process)
@@ -246,6 +269,7 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
     if task._parked or not preemptible(frame):
         return
     _last_mark = None
+    _stale_ticks = 0
     # Queued behind everything that waits, then the hub polls and runs them.
     hub.runnable.append(task)
     hub._switch_to_hub()
@@ -254,43 +278,20 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def paused_for_exec() -> Iterator[None]:
-    """Around an ``exec`` of this process: the new program must not inherit the timer.
-
-    Interval timers survive ``execve``, while the handler does not: the new
-    program would be killed by ``SIGVTALRM``'s default action after its
-    first slice of CPU.  The timer starts again if the exec fails.
-    """
-    global _armed
-    was_armed = _armed
-    if was_armed:
-        _armed = False
-        _real_setitimer(TIMER, 0)  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        if was_armed and _slice is not None:
-            _arm()
+def _stop_at_exit() -> None:
+    # Harmless if left running (SIGURG is ignored once the interpreter resets
+    # its handlers), but the interpreter's last work need not be interrupted.
+    _stop_timer()
 
 
-def _disarm_at_exit() -> None:
-    # The interpreter resets signal handlers while it finalizes; a tick after
-    # that would kill the process with SIGVTALRM's default action.
-    global _armed
-    if _armed:
-        _armed = False
-        _real_setitimer(TIMER, 0)  # type: ignore[misc]
-
-
-atexit.register(_disarm_at_exit)
+atexit.register(_stop_at_exit)
 
 
 def _after_fork_in_child() -> None:
-    # Interval timers are not inherited by a forked child, and its hub is
-    # new: slicing starts again with the child's first patched thread.
-    global _armed, _threads_started, _last_mark
-    _armed = False
+    # POSIX timers are not inherited by a forked child, and its hub is new:
+    # slicing starts again with the child's first patched thread.
+    global _timer, _threads_started, _last_mark
+    _timer = None
     _threads_started = False
     _last_mark = None
 

@@ -20,9 +20,6 @@
   run in the child (as with threads); if a fiber other than a thread's main
   line forked, the child process exits when that fiber's function returns,
   as a forked non-main thread would.
-* :func:`execv` / :func:`execve` (and so every ``os.exec*``) stop zio's
-  time-slicing timer first: interval timers survive ``exec``, and the new
-  program would die of the first ``SIGVTALRM``.
 """
 
 from __future__ import annotations
@@ -38,7 +35,6 @@ from typing import Any
 from greenlet import getcurrent
 
 from .._core import _state
-from .._core import preempt as _preempt
 from .._core.io import wait_fd
 from .._core.threadpool import run_in_thread
 from ..loop import READ, WRITE
@@ -51,11 +47,9 @@ reexport(globals(), _os)
 __all__ = [n for n in dir(_os) if not n.startswith("_")] + ["nb_read", "nb_write"]
 
 #: The names of ``os`` this module replaces (zio.patch and its tests read it).
-__implements__ = ["waitpid", "wait", "wait3", "wait4", "read", "write", "execv", "execve"]
+__implements__ = ["waitpid", "wait", "wait3", "wait4", "read", "write"]
 
 _orig_read = _os.read
-_orig_execv = _os.execv
-_orig_execve = _os.execve
 _orig_write = _os.write
 _orig_waitpid = _os.waitpid
 _orig_wait = _os.wait
@@ -312,19 +306,3 @@ def install_fork_hook() -> None:
 
 
 install_fork_hook()
-
-
-def execv(path: Any, argv: Any, /) -> None:
-    """``os.execv``, after stopping zio's time-slicing timer, which the new program would inherit.
-
-    (``os.execl``, ``execlp``, ``execvp`` and the others all end here or in
-    :func:`execve`.)  The timer starts again if the exec fails.
-    """
-    with _preempt.paused_for_exec():
-        _orig_execv(path, argv)
-
-
-def execve(path: Any, argv: Any, env: Any) -> None:
-    """``os.execve`` (also with an fd as ``path``), stopping the time-slicing timer first like :func:`execv`."""
-    with _preempt.paused_for_exec():
-        _orig_execve(path, argv, env)

@@ -19,9 +19,8 @@ until a handler has run.  Like CPython, deliveries of one signal that
 arrive before its handler got to run are coalesced into one call.
 
 zio's time slicing of patched threads (:mod:`zio._core.preempt`) borrows
-``SIGVTALRM`` and ``ITIMER_VIRTUAL``; :func:`getsignal` and :func:`getitimer`
-do not show them, and a program that installs a ``SIGVTALRM`` handler or
-sets that timer gets both back (slicing stops).
+``SIGURG``; :func:`getsignal` does not show it, and a program that installs
+its own ``SIGURG`` handler gets it back (slicing stops).
 
 ``SIG_DFL``, ``SIG_IGN``, ``signal.default_int_handler`` and zio's own
 handlers are installed natively, and calls from zio's own modules always
@@ -49,14 +48,10 @@ __all__ = [n for n in dir(_std) if not n.startswith("_")]
 
 #: The names of ``signal`` this module replaces (zio.patch and its tests read it).
 __implements__ = ["signal", "getsignal", "pause"]
-if hasattr(_std, "setitimer"):
-    __implements__ += ["setitimer", "getitimer"]
 
 _orig_signal = _std.signal
 _orig_getsignal = _std.getsignal
 _orig_pause = _std.pause
-_orig_setitimer = getattr(_std, "setitimer", None)
-_orig_getitimer = getattr(_std, "getitimer", None)
 
 #: signum -> (user handler, hub whose loop delivers it)
 _handlers: dict[int, tuple[Callable[..., Any], Any]] = {}
@@ -85,7 +80,7 @@ def getsignal(signalnum: int) -> Any:
         return entry[0]
     current = _orig_getsignal(signalnum)
     if _preempt.owns_handler(current):
-        return _preempt.previous_handler()  # zio's time slicing borrows SIGVTALRM: not the program's
+        return _preempt.previous_handler()  # zio's time slicing borrows SIGURG: not the program's
     if signalnum == _std.SIGINT and callable(current) and (getattr(current, "__module__", "") or "").startswith("zio."):
         return _std.default_int_handler  # zio's KeyboardInterrupt delivery stands in for it
     return current
@@ -97,7 +92,7 @@ def signal(signalnum: int, handler: Any) -> Any:
         return _orig_signal(signalnum, handler)
     previous = getsignal(signalnum)
     if signalnum == _preempt.SIGNAL and not _preempt.owns_handler(handler):
-        _preempt.release_signal()  # the program wants SIGVTALRM: time slicing steps aside
+        _preempt.release_signal()  # the program wants SIGURG: time slicing steps aside
     if _native(handler):
         _forget(signalnum)
         result = _orig_signal(signalnum, handler)
@@ -200,22 +195,6 @@ def pause() -> None:
         return True
 
     hub.park(abort, "signal.pause()")
-
-
-def setitimer(which: int, seconds: float, interval: float = 0.0) -> tuple[float, float]:
-    """``signal.setitimer``; setting ``ITIMER_VIRTUAL`` takes it back from zio's time slicing."""
-    if which == _preempt.TIMER and _preempt.owns_timer():
-        # Disarmed first, so the old value returned is the program's (none).
-        _preempt.release_signal()
-    return _orig_setitimer(which, seconds, interval)  # type: ignore[misc]
-
-
-def getitimer(which: int) -> tuple[float, float]:
-    """``signal.getitimer``; ``ITIMER_VIRTUAL`` reads as unset while zio's time slicing runs it."""
-    if which == _preempt.TIMER and _preempt.owns_timer():
-        _orig_getitimer(which)  # type: ignore[misc]  # validates ``which`` as the real call does
-        return (0.0, 0.0)
-    return _orig_getitimer(which)  # type: ignore[misc]
 
 
 def _reinstall_after_fork() -> None:

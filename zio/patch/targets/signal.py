@@ -18,7 +18,7 @@ REPLACES: dict[str, list[str]] = {"signal": list(green_signal.__implements__)}
 
 
 def apply() -> None:
-    """Replace ``signal.signal``, ``getsignal``, ``pause``, ``setitimer`` and ``getitimer``."""
+    """Replace ``signal.signal``, ``getsignal`` and ``pause``."""
     if threading.current_thread() is threading.main_thread():
         install_sigint_handler()
     apply_names("signal", "signal", green_signal, REPLACES["signal"])
