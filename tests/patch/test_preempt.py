@@ -353,3 +353,29 @@ def test_exec_from_a_sliced_process_passes_no_timer_on(tmp_path) -> None:
         timeout=60,
     ).check()
     assert r == {"ticks": 0}
+
+
+def test_a_timer_that_cannot_be_made_leaves_threads_running_unsliced(tmp_path) -> None:
+    run = run_patched(
+        """
+        import json, threading, warnings
+        import zio.patch
+        from zio._core import _cputimer
+        def refuse(self, signum):
+            raise OSError(11, "timer_create: Resource temporarily unavailable")
+        _cputimer.ThreadCPUTimer.__init__ = refuse
+        ran = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t = threading.Thread(target=ran.append, args=("ran",))
+            t.start(); t.join()
+        print(json.dumps({"ran": ran, "slice": zio.patch.get_time_slice(),
+                          "warned": [str(w.message) for w in caught if w.category is RuntimeWarning]}))
+        """,
+        tmp_path,
+    )
+    r = run.check()
+    assert r["ran"] == ["ran"] and r["slice"] is None
+    assert r["warned"] == [
+        "zio: time slicing of patched threads is off: [Errno 11] timer_create: Resource temporarily unavailable"
+    ]

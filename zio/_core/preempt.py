@@ -71,6 +71,7 @@ import atexit
 import os
 import signal
 import threading
+import warnings
 from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from types import CodeType, FrameType
 from typing import Any
@@ -225,7 +226,13 @@ def thread_fiber_started(hub: Any) -> None:
         return
     _threads_started = True
     if _slice is not None and owns_handler(_real_getsignal(SIGNAL)):
-        _arm()
+        try:
+            _arm()
+        except OSError as exc:
+            # (timer_create can fail, e.g. on RLIMIT_SIGPENDING.)  The thread
+            # must start anyway: it then runs until it blocks, as a fiber.
+            release_signal()
+            warnings.warn(f"zio: time slicing of patched threads is off: {exc}", RuntimeWarning, stacklevel=2)
 
 
 def _arm() -> None:
@@ -259,7 +266,7 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
     if _stale_ticks < 2:
         return
     if hub.greenlet.dead or hub._in_idle_poll or not (hub.runnable or hub.loop.has_external_sources()):
-        return  # nobody else waits (or the CPU went to another thread of the process)
+        return  # idle, or nobody else waits: nothing to hand the thread to
     g = getcurrent()
     task = getattr(g, "_zio_task", None)
     if task is None or task._hub is not hub:
