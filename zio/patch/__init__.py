@@ -3,7 +3,8 @@
 ``import zio.patch; zio.patch.all()`` as the first lines of a program (or
 ``python -m zio.patch script.py``) swaps the blocking parts of the stdlib for
 the cooperative versions in :mod:`zio.green`: each blocking call then parks
-the current fiber and lets the others run.  Threads become fibers.
+the current fiber and lets the others run.  Threads become fibers, which the
+main thread time-slices like OS threads (:func:`set_time_slice`).
 
 Each target has its own function (``zio.patch.socket()``, ``zio.patch.thread()``,
 ...) and a module in :mod:`zio.patch.targets` whose ``REPLACES`` says which
@@ -171,14 +172,14 @@ def queue() -> None:
 
 
 def set_time_slice(seconds: float | None) -> None:
-    """Set how long a patched thread may run without blocking before others get a turn.
+    """Set how much CPU a patched thread may use without blocking before others get a turn.
 
     Threads become fibers, and fibers only switch when they block; code
-    written for threads may instead busy-wait or compute for long.  While the
-    main thread runs patched threads, a fiber of theirs (or the main
-    program) that has run ``seconds`` without switching is made to yield at
-    its next bytecode boundary if anything else waits, as an OS thread would
-    be preempted.  Native zio tasks and zio's own code are never preempted.
+    written for threads may instead busy-wait or compute for long.  Once the
+    main thread has started a patched thread, a fiber of theirs (or the main
+    program) that has used ``seconds`` of CPU without switching is made to
+    yield at its next bytecode boundary if anything else waits, as an OS
+    thread would be preempted.  Native zio tasks and zio's own code are never preempted.
     ``None`` or ``0`` turns this off.  :func:`thread` sets it from
     ``$ZIO_TIME_SLICE`` (default 0.01 s).  Main thread only.  See docs/patch.md.
     """
