@@ -380,3 +380,26 @@ def test_a_timer_that_cannot_be_made_leaves_threads_running_unsliced(tmp_path) -
     assert r["warned"] == [
         "zio: time slicing of patched threads is off: [Errno 11] timer_create: Resource temporarily unavailable"
     ]
+
+
+def test_a_program_that_already_handles_sigurg_keeps_it(tmp_path) -> None:
+    # Ticks could not be told from the program's own SIGURGs: no slicing, a warning.
+    run = run_patched(
+        """
+        import json, os, signal, time
+        got = []
+        signal.signal(signal.SIGURG, lambda signum, frame: got.append(signum))
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import zio.patch
+            zio.patch.all()
+        os.kill(os.getpid(), signal.SIGURG)
+        time.sleep(0.01)
+        print(json.dumps({"slice": zio.patch.get_time_slice(), "calls": len(got),
+                          "warned": any("not time-sliced" in str(w.message) for w in caught)}))
+        """,
+        tmp_path,
+        patched=False,
+    )
+    assert run.check() == {"slice": None, "calls": 1, "warned": True}

@@ -177,7 +177,14 @@ def set_time_slice(seconds: float | None) -> None:
     if seconds is None:
         release_signal()
         return
-    if not owns_handler(_real_getsignal(SIGNAL)):
+    current = _real_getsignal(SIGNAL)
+    if callable(current) and not owns_handler(current):
+        # The ticks could not be told from the program's own SIGURGs.
+        raise RuntimeError(
+            f"time slicing needs SIGURG, and the program has a handler for it ({current!r}); "
+            "remove that handler first"
+        )
+    if not owns_handler(current):
         _previous_handler = _real_signal(SIGNAL, _on_tick)
         # A system call the tick lands in is restarted, not failed with EINTR.
         signal.siginterrupt(SIGNAL, False)

@@ -212,8 +212,11 @@ def _start_time_slicing() -> None:
             )
             seconds = preempt.DEFAULT_TIME_SLICE
     if not preempt.available():
-        return  # no SIGVTALRM/setitimer here: threads run until they block, as fibers do
-    preempt.set_time_slice(seconds)
+        return  # no SIGURG or CPU timers here: threads run until they block, as fibers do
+    try:
+        preempt.set_time_slice(seconds)
+    except RuntimeError as exc:  # SIGURG is the program's
+        warn_once("thread:time-slice-signal", f"zio.patch: patched threads are not time-sliced: {exc}")
 
 
 def _held_real_locks_hint() -> str:
