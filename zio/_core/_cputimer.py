@@ -100,7 +100,6 @@ class ThreadCPUTimer:
             err = ctypes.get_errno()
             raise OSError(err, f"timer_create: {os.strerror(err)}")
         self._handle: Any = handle
-        self._pid = os.getpid()
 
     def start(self, interval: float) -> None:
         """Fire every ``interval`` seconds of the thread's CPU time (0 stops it)."""
@@ -112,7 +111,7 @@ class ThreadCPUTimer:
             raise OSError(err, f"timer_settime: {os.strerror(err)}")
 
     def delete(self) -> None:
-        """Delete the timer (idempotent; a timer made before a fork does not exist in the child)."""
+        """Delete the timer (idempotent).  Not in a forked child: the timer is the parent's."""
         handle, self._handle = self._handle, None
-        if handle is not None and self._pid == os.getpid():
+        if handle is not None:
             _lib().timer_delete(handle)

@@ -65,9 +65,9 @@ class Hub:
         # How many times the hub handed control to a task: with _budget, what
         # the blocking monitor (monitor.py) watches to see the hub switch.
         self._dispatches = 0
-        # True while the hub waits in its poll with nothing runnable: how the
-        # blocking monitor (another OS thread) and time slicing tell an idle
-        # hub from a busy one without reading its thread's frames.
+        # True while the hub waits in its poll with nothing runnable (see
+        # _poll_idle): how the blocking monitor (another OS thread) and time
+        # slicing tell an idle hub from a busy one without reading frames.
         self._in_idle_poll = False
         # Spawned tasks that have not run yet.  park() and checkpoint() never
         # switch straight to one of them (they hand control to the hub
@@ -131,6 +131,32 @@ class Hub:
     def has_runnable(self) -> bool:
         """Whether any task is waiting for its turn to run."""
         return bool(self.runnable)
+
+    # -- progress, as other threads and signal handlers see it ---------------
+    def progress_mark(self) -> tuple[int, int]:
+        """A value that changes whenever the hub hands control to a task (or tasks switch directly).
+
+        The blocking monitor and time slicing compare two readings: the same
+        mark means the running code has not switched in between.
+        """
+        return (self._dispatches, self._budget)
+
+    def keeps_others_waiting(self) -> bool:
+        """Whether the running code delays anyone.
+
+        True when the hub is not idle in its poll and something is runnable
+        or watched (fds, timers, signals, thread-safe callbacks).
+        """
+        return not self._in_idle_poll and (bool(self.runnable) or self.loop.has_external_sources())
+
+    def _poll_idle(self, timeout: float | None) -> None:
+        # Nothing is runnable: the poll may block, and the flag tells the
+        # monitor and time slicing (keeps_others_waiting) that it is idle.
+        self._in_idle_poll = True
+        try:
+            self.loop.run_once(timeout)
+        finally:
+            self._in_idle_poll = False
 
     # -- spawning ------------------------------------------------------------
     def spawn(
@@ -404,6 +430,7 @@ class Hub:
                     if not loop.has_external_sources() and not self.external_waits:
                         self._check_deadlock()
                     if not runnable:
+                        # _poll_idle written out: the call costs ~400 instructions per idle poll.
                         self._in_idle_poll = True
                         try:
                             run_once(None)
@@ -509,18 +536,10 @@ class Hub:
                 if not loop.has_external_sources() and not self.external_waits:
                     self._check_deadlock()
                 if not runnable:
-                    self._in_idle_poll = True
-                    try:
-                        loop.run_once(None)
-                    finally:
-                        self._in_idle_poll = False
+                    self._poll_idle(None)
                 return
             remaining = idle_since + cushion - _monotonic()
-            self._in_idle_poll = True
-            try:
-                loop.run_once(remaining if remaining > 0.0 else 0.0)
-            finally:
-                self._in_idle_poll = False
+            self._poll_idle(remaining if remaining > 0.0 else 0.0)
             if runnable or remaining > 0.0:
                 continue  # woken, or the cushion has not elapsed yet: re-evaluate
             if jump:

@@ -16,10 +16,11 @@ How the watcher decides, without adding work to the hub's hot paths:
 
 * **progress**: a hub counts the times it hands control to a task
   (``Hub._dispatches``), and tasks that switch straight to each other spend
-  its switch budget (``Hub._budget``); the pair changes at every switch.
+  its switch budget (``Hub._budget``); the pair (``Hub.progress_mark()``)
+  changes at every switch.
 * **idle is not stuck**: a hub blocked in its poll, waiting for I/O or a
   timer, makes no switch either; the hub flags that wait
-  (``Hub._in_idle_poll``) and the watcher leaves it be.
+  (``Hub.keeps_others_waiting``) and the watcher leaves it be.
 * **someone must be waiting**: a thread whose hub has nothing runnable, no
   fd watched and no timer pending delays nobody (e.g. a plain thread that
   once used a zio lock and now computes), so it is not reported.
@@ -154,7 +155,7 @@ class BlockingMonitor:
         for hub in list(_hubs):
             if hub.closed:
                 continue
-            mark = (hub._dispatches, hub._budget)
+            mark = hub.progress_mark()
             watch = self._watches.get(hub)
             if watch is None or watch.mark != mark:
                 if watch is not None and watch.reported:
@@ -162,7 +163,7 @@ class BlockingMonitor:
                 self._watches[hub] = _Watch(mark, now)
                 continue
             # Idle in the poll, or nobody is delayed: not a stall (or the end of one).
-            idle = hub._in_idle_poll or not _has_waiting_work(hub)
+            idle = not _keeps_others_waiting(hub)
             if watch.reported:
                 if idle:
                     self._deliver(hub, watch.task, now - watch.since, "", ended=True)
@@ -192,10 +193,10 @@ class BlockingMonitor:
             logger.exception("zio: the blocking monitor's callback failed")
 
 
-def _has_waiting_work(hub: Any) -> bool:
-    """Whether anything could be waiting for this hub: runnable tasks, watched fds, timers."""
+def _keeps_others_waiting(hub: Any) -> bool:
+    """``hub.keeps_others_waiting()``, read from the monitor's thread."""
     try:
-        return bool(hub.runnable) or hub.loop.has_external_sources()
+        return hub.keeps_others_waiting()
     except Exception:  # noqa: BLE001 - a loop being closed under us: nothing to report
         return False
 

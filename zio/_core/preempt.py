@@ -115,6 +115,8 @@ _timer: Any = None  # the main thread's _cputimer.ThreadCPUTimer while slicing r
 _last_mark: tuple | None = None
 #: How many ticks in a row found the hub at ``_last_mark``.
 _stale_ticks = 0
+#: Whether the main thread's hub ever started a patched thread (the timer starts then).
+_threads_started = False
 
 
 def add_entry_point(code: CodeType) -> None:
@@ -223,9 +225,6 @@ def previous_handler() -> Any:
     return _previous_handler if _previous_handler is not None else signal.SIG_DFL
 
 
-_threads_started = False  # whether the main thread's hub ever started a patched thread
-
-
 def thread_fiber_started(hub: Any) -> None:
     """A patched thread's fiber starts on ``hub`` (zio.green.thread calls it): slice from now on."""
     global _threads_started
@@ -264,7 +263,7 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
     hub = _state.peek_hub()
     if hub is None or hub.closed or _slice is None:
         return
-    mark = (hub._dispatches, hub._budget)
+    mark = hub.progress_mark()
     if mark != _last_mark:
         _last_mark = mark  # it switched since the last tick
         _stale_ticks = 0
@@ -272,7 +271,7 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
     _stale_ticks += 1
     if _stale_ticks < 2:
         return
-    if hub.greenlet.dead or hub._in_idle_poll or not (hub.runnable or hub.loop.has_external_sources()):
+    if hub.greenlet.dead or not hub.keeps_others_waiting():
         return  # idle, or nobody else waits: nothing to hand the thread to
     g = getcurrent()
     task = getattr(g, "_zio_task", None)
