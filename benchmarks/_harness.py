@@ -139,15 +139,18 @@ def cpu_times(pid: int) -> tuple[float, float]:
 
 
 @contextlib.contextmanager
-def started_server(name: str, command: list[str], root: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def started_server(
+    name: str, command: list[str], root: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """Start ``command`` (a server that prints its port, then serves); yield ``(process, port)``; kill it after.
 
-    It runs in ``root`` with ``root`` on PYTHONPATH.  Its stderr goes to a
+    It runs in ``root`` with ``root`` on PYTHONPATH (and ``extra_env``).  Its stderr goes to a
     file, not a pipe: socketserver prints a traceback for every connection
     the load generator resets, and a full pipe would block the server (the
     whole process, under gevent).
     """
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.update(extra_env or {})
     errlog = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=root)
     try:

@@ -27,12 +27,14 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from _harness import started_server  # noqa: E402
 
 PRELUDES = {
     "zio": "import zio.patch; zio.patch.all()",
@@ -87,13 +89,9 @@ server.serve_forever()
 
 def run_once(mode: str, compute: float) -> dict[str, float]:
     """Start the program under ``mode``, ping it while it computes, return the latencies."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    env.update(ENV.get(mode, {}))
     source = PROGRAM.format(prelude=PRELUDES[mode], compute=compute)
-    proc = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        port = int(proc.stdout.readline())
-        with socket.create_connection(("127.0.0.1", port)) as sock:
+    with started_server(mode, [sys.executable, "-c", source], ROOT, ENV.get(mode)) as (_proc, port):
+        with socket.create_connection(("127.0.0.1", int(port))) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Under fibers, Thread.start() returns once the new thread has
             # run up to its first switch: without slicing, after the whole
@@ -114,9 +112,6 @@ def run_once(mode: str, compute: float) -> dict[str, float]:
                 time.sleep(0.005)
             sock.sendall(b"done?")
             took = float(sock.recv(64))
-    finally:
-        proc.kill()
-        proc.wait()
     rtts.sort()
     return {
         "max_ms": rtts[-1] * 1e3,
