@@ -413,3 +413,123 @@ def test_simple_queue_put_reentered_inside_its_own_critical_section(tmp_path) ->
         timeout=30,
     ).check()
     assert r == {"alone": ["outer", "reentrant"], "got": ["outer", "reentrant"], "ordered": True}
+
+
+def test_thread_start_does_not_wait_behind_busy_fibers(tmp_path) -> None:
+    """Thread.start() returns once the new thread ran up to its first block, before other fibers run.
+
+    Thread.start() waits for the new thread to signal that it runs.  Queued
+    behind every runnable fiber, that signal took a whole pass of the run
+    queue, and resuming the starter another: a busy ThreadingTCPServer then
+    accepted ~150 connections a second.
+    """
+    r = run_patched(
+        """
+        import json, threading, time
+        log = []
+        stop = []
+        def busy(i):
+            while not stop:
+                log.append(i)
+                time.sleep(0)
+        busies = [threading.Thread(target=busy, args=(i,)) for i in range(20)]
+        for t in busies: t.start()
+        time.sleep(0)
+        release = threading.Event()
+        def child():
+            log.append("child")
+            release.wait()
+        mark = len(log)
+        c = threading.Thread(target=child)
+        c.start()
+        between = log[mark:]
+        alive = c.is_alive()
+        stop.append(True); release.set()
+        for t in busies + [c]: t.join()
+        print(json.dumps({"between": between, "alive": alive, "busy_turns": len(log) - 1}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["between"] == ["child"], r
+    assert r["alive"] is True
+    assert r["busy_turns"] >= 40  # the busy threads did run, before and after
+
+
+def test_busy_threading_server_accepts_waiting_connections_at_once(tmp_path) -> None:
+    """A ThreadingTCPServer serving busy connections accepts a queue of new ones without a pass each.
+
+    200 connections wait in the listen queue (the accepting thread is held at
+    a gate while another process connects them) while 100 connections keep
+    the server busy.  Between the first and the last of the 200 accepts the
+    busy handlers used to run twice per accept (~40,000 echoes): the
+    starting thread waited a pass for the new handler, then another to
+    resume.  Now the acceptor resumes right after each new handler first
+    blocks, and the busy handlers barely run before the queue is drained.
+    """
+    r = run_patched(
+        """
+        import json, socket, socketserver, subprocess, sys, threading
+        turns = [0]
+        warm = threading.Event()
+        gate = threading.Event(); gate.set()
+        accepted_at = []
+        class Echo(socketserver.BaseRequestHandler):
+            def handle(self):
+                while data := self.request.recv(100):
+                    turns[0] += 1
+                    if turns[0] == 1000:
+                        warm.set()
+                    self.request.sendall(data)
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            request_queue_size = 1024
+            def verify_request(self, request, client_address):
+                gate.wait()
+                accepted_at.append(turns[0])
+                return True
+        server = Server(("127.0.0.1", 0), Echo)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        stop = []
+        def client(sock):
+            while not stop:
+                sock.sendall(b"x")
+                sock.recv(1)
+        busy = [socket.create_connection(server.server_address) for _ in range(100)]
+        workers = [threading.Thread(target=client, args=(s,)) for s in busy]
+        for w in workers: w.start()
+        warm.wait()  # the busy connections are being served
+        gate.clear()
+        first = len(accepted_at)
+        burst = subprocess.Popen([sys.executable, "-c", BURST, str(server.server_address[1])],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert burst.stdout.readline().strip() == "connected"
+        gate.set()
+        burst.stdin.write("go\\n"); burst.stdin.flush()
+        assert burst.stdout.readline().strip() == "echoed"
+        burst.wait()
+        stop.append(True)
+        for w in workers: w.join()
+        server.shutdown()
+        got = accepted_at[first:]
+        print(json.dumps({"accepted": len(got), "echoes_meanwhile": got[-1] - got[0]}))
+        """.replace("BURST", repr(_BURST_CLIENT)),
+        tmp_path,
+    ).check()
+    assert r["accepted"] == 200, r
+    assert r["echoes_meanwhile"] < 2000, r
+
+
+# Runs unpatched in its own process: connects 200 sockets (they wait in the
+# server's listen queue), then on "go" sends a byte on each and reads it back.
+_BURST_CLIENT = """
+import socket, sys
+port = int(sys.argv[1])
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
+print("connected", flush=True)
+sys.stdin.readline()
+for s in socks:
+    s.sendall(b"y")
+for s in socks:
+    assert s.recv(1) == b"y"
+print("echoed", flush=True)
+"""

@@ -69,6 +69,8 @@ class Hub:
         # _poll_idle): how the blocking monitor (another OS thread) and time
         # slicing tell an idle hub from a busy one without reading frames.
         self._in_idle_poll = False
+        # Set by run_first() until its caller resumes: the hub runs the queue's head without polling.
+        self._hold_poll = False
         # Spawned tasks that have not run yet.  park() and checkpoint() never
         # switch straight to one of them (they hand control to the hub
         # instead), because only the hub starts tasks:
@@ -182,6 +184,45 @@ class Hub:
         self._unstarted += 1
         self.runnable.append(task)
         return task
+
+    def run_first(self, task: Task) -> bool:
+        """Run the task just spawned before the caller goes on; False if it cannot.
+
+        ``task`` (the last one :meth:`spawn` queued) and then the calling task
+        move to the front of the run queue, and the caller hands control to the
+        hub (which starts ``task``: only the hub starts tasks).  The caller
+        resumes once ``task`` first blocks or finishes, ahead of the tasks that
+        were waiting.  This is for thread starts: ``Thread.start()`` waits for
+        the new thread to signal that it runs, and behind a thousand busy
+        fibers that wait would otherwise last a whole pass of the run queue (a
+        busy ``ThreadingTCPServer`` then accepted ~150 connections a second).
+
+        Not a checkpoint: it never raises Cancelled (a pending
+        KeyboardInterrupt is raised on resumption, as after a preemption).  It
+        does nothing and returns False when the caller cannot yield (the hub
+        itself, a greenlet zio does not know) or ``task`` is not the last queued.
+        """
+        runnable = self.runnable
+        if not runnable or runnable[-1] is not task:
+            return False
+        g = getcurrent()
+        me = getattr(g, "_zio_task", None)
+        if me is None and g is self.root_task.glet:
+            me = self.root_task
+        if me is None or me._hub is not self or me._parked or g is self.greenlet:
+            return False
+        runnable.pop()
+        runnable.appendleft(me)
+        runnable.appendleft(task)
+        self._hold_poll = True
+        try:
+            self._switch_to_hub()
+        finally:
+            self._hold_poll = False
+        if me._ki_pending:
+            me._ki_pending = False
+            raise KeyboardInterrupt
+        return True
 
     def task_finished(self, task: Task) -> None:
         """Called by a task as its last act: wake joiners, tell its group."""
@@ -438,6 +479,11 @@ class Hub:
                             self._in_idle_poll = False
                 last_poll = _monotonic()
                 pass_left = len(runnable)
+            elif self._hold_poll:
+                # run_first() queued a new task and its starter at the front,
+                # and the starter has not resumed yet: a poll now would put
+                # what it wakes ahead of them.
+                pass
             else:
                 now = _monotonic()
                 if pass_left <= 0:
