@@ -18,7 +18,9 @@ Five servers, each started in a fresh process for every measurement:
 
 The load generator is a small C program (benchmarks/echo_load.c, built with
 gcc on first use) in its own process: N connections in a closed loop, each
-sending a 64-byte message and waiting for the whole echo.  Runs are
+sending a 64-byte message and waiting for the whole echo; measuring starts
+after a 1 s warm-up and once every connection has had an answer (so that
+"1,000 connections" means a thousand served, not queued for accept).  Runs are
 interleaved (every server once per round) and the table shows medians of
 req/s, p99 latency and server CPU time per request (user+system, from
 /proc; the most robust number on a shared machine), with zio/gevent ratios.
@@ -32,7 +34,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -118,13 +119,16 @@ def run_once(loadgen: str, server: str, conns: int, seconds: float, msgsize: int
             stderr=subprocess.PIPE,
             text=True,
         )
-        # Server CPU time over (roughly) the measured window: robust to a
-        # busy machine, where req/s also measures the neighbours.
-        time.sleep(warmup + 0.05)
+        # Server CPU time over the measured window: robust to a busy
+        # machine, where req/s also measures the neighbours.  The window
+        # opens when the load generator says so: after the warm-up, once
+        # every connection has had an answer.
+        assert gen.stdout is not None
+        started = gen.stdout.readline()
         cpu_start = sum(cpu_times(proc.pid))
         out, err = gen.communicate(timeout=seconds + 60)
         cpu_end = sum(cpu_times(proc.pid))
-        if gen.returncode != 0:
+        if gen.returncode != 0 or not started.startswith("measuring"):
             raise RuntimeError(f"load generator failed against {server}: {err}")
         metrics = {k: float(v) for k, v in _LINE.findall(out)}
         if metrics.get("requests"):
@@ -154,6 +158,14 @@ def main() -> None:
     print(f"\nTCP echo, {args.msgsize}-byte messages, median of {args.repeats} fresh-process runs, "
           f"{args.seconds:g}s each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     print_server_tables(med, conn_counts, servers, PAIRS)
+    print("\nSeconds from the first connect until every connection had an answer (the measured")
+    print("window starts after that and after the 1 s warm-up; a thread-per-connection server")
+    print("accepts while it serves the connections it has):\n")
+    print("| conns | " + " | ".join(servers) + " |")
+    print("|---:|" + "---:|" * len(servers))
+    for conns in conn_counts:
+        cells = [f"{med[(s, conns)]['ready_s']:.2f}" if (s, conns) in med else "" for s in servers]
+        print(f"| {conns} | " + " | ".join(cells) + " |")
     if any(("c-epoll", c) in med for c in conn_counts):
         print("\nShare of the C reference server (req/s of each server / req/s of c-epoll):\n")
         print("| conns | server | share of c-epoll req/s |")
