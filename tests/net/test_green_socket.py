@@ -170,6 +170,34 @@ def _cancel_main():
     c.close(), s.close()
 
 
+def test_calls_that_would_not_block_still_honour_cancellation(run) -> None:
+    """send/sendall with buffer space raise Cancelled in a cancelled scope and send nothing.
+
+    Their fast path never parks, so the check before it is what makes a loop
+    of such calls cancellable; it skips the scope walk only while no scope of
+    the hub is cancelled, and a shield still hides an outer cancel.
+    """
+
+    def main() -> bytes:
+        c, s = _tcp_pair()
+        for op in (lambda: c.sendall(b"a"), lambda: c.send(b"b")):
+            with zio.CancelScope() as outer:
+                outer.cancel()
+                with pytest.raises(zio.Cancelled):
+                    op()
+                with zio.CancelScope(shield=True):
+                    op()  # shielded: goes through
+        c.sendall(b"c")  # no cancelled scope left: the fast path again
+        c.shutdown(stdsocket.SHUT_WR)
+        received = b""
+        while chunk := s.recv(10):
+            received += chunk
+        c.close(), s.close()
+        return received
+
+    assert run(main) == b"abc"
+
+
 def test_close_wakes_other_fiber_with_clear_error(run) -> None:
     def main():
         c, s = _tcp_pair()

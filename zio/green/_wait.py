@@ -58,6 +58,8 @@ def raise_if_cancelled() -> None:
     if task._ki_pending:
         task._hub.checkpoint()
         return
+    if not task._hub._cancelled_scopes:
+        return  # no scope of this hub is cancelled (see Hub._cancelled_scopes): nothing to walk
     scope = task._scope
     while scope is not None:
         if scope._cancel_called:
