@@ -239,7 +239,7 @@ class Hub:
             group._child_done(task)
 
     # -- the two traps ---------------------------------------------------------
-    def park(self, abort: Callable[[], Any] | None, waiting_for: Any = None) -> Any:
+    def park(self, abort: Callable[[], Any] | None, waiting_for: Any = None, task: Any = None) -> Any:
         """Suspend the current task until :meth:`unpark`; return the value it gets.
 
         ``abort()`` is called at most once if cancellation (or a deadlock or
@@ -247,14 +247,17 @@ class Hub:
         registration and return anything but ``False``.  Returning ``False``
         means the operation already completed: the task stays parked until its
         unpark, and the cancel is delivered at its next blocking call.  With
-        ``abort=None`` the wait cannot be cancelled.
+        ``abort=None`` the wait cannot be cancelled.  ``task`` is for callers
+        that have already looked up the calling task of this hub (it must be
+        that task); the others leave it out.
         """
-        try:
-            task = getcurrent()._zio_task
-        except AttributeError:
-            task = None
-        if task is None or task._hub is not self:
-            task = self.current_task()  # slow path: root/foreign greenlet, or misuse
+        if task is None:
+            try:
+                task = getcurrent()._zio_task
+            except AttributeError:
+                task = None
+            if task is None or task._hub is not self:
+                task = self.current_task()  # slow path: root/foreign greenlet, or misuse
         if abort is not None:
             if task._ki_pending:
                 self._raise_pending(task, abort)

@@ -123,7 +123,7 @@ def wait_fd(fd: Any, kind: int, *, keep_armed: bool = False) -> None:
             _disarm(hub, rec, kind)
         return True
 
-    hub.park(abort, what)
+    hub.park(abort, what, task)
 
 
 def _describe(fd: int, kind: int) -> str:
@@ -147,11 +147,17 @@ def _on_readable(error: OSError | None, hub: Any, rec: _FdWaiters) -> None:
     waiters = rec.readers
     if error is None:
         if waiters:
+            runnable = hub.runnable
             for task in waiters:
                 # A task waiting on several fds at once (select/poll) may
                 # already have been woken by another fd in this iteration.
                 if task._parked:
-                    hub.unpark(task)
+                    # hub.unpark(task) written out: this runs once per message.
+                    task._parked = False
+                    task._abort = None
+                    task._resume_value = None
+                    task._resume_exc = None
+                    runnable.append(task)
             waiters.clear()
             if rec.persistent:
                 return
