@@ -24,6 +24,7 @@ import time
 from typing import Any, Callable, Iterator
 
 __all__ = [
+    "PATCH_PRELUDES",
     "cpu_times",
     "emit",
     "main",
@@ -35,6 +36,15 @@ __all__ = [
     "server_rows",
     "started_server",
 ]
+
+
+#: The first line of a server program under each library: unpatched (real
+#: threads), gevent's monkey-patching, zio's patching.
+PATCH_PRELUDES = {
+    "threads": "",
+    "gevent": "from gevent import monkey; monkey.patch_all()",
+    "zio": "import zio.patch; zio.patch.all()",
+}
 
 
 def emit(**values: Any) -> None:

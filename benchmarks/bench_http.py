@@ -39,13 +39,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from _harness import cpu_times, pair_rows, print_server_tables, run_rounds, server_rows, started_server  # noqa: E402
+from _harness import (  # noqa: E402
+    PATCH_PRELUDES,
+    cpu_times,
+    pair_rows,
+    print_server_tables,
+    run_rounds,
+    server_rows,
+    started_server,
+)
 
-PRELUDES = {
-    "threads": "",
-    "gevent": "from gevent import monkey; monkey.patch_all()",
-    "zio": "import zio.patch; zio.patch.all()",
-}
+PRELUDES = PATCH_PRELUDES  # the servers: threads, gevent, zio
 
 HANDLER = """
 import socket

@@ -34,13 +34,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from _harness import started_server  # noqa: E402
+from _harness import PATCH_PRELUDES, started_server  # noqa: E402
 
+#: The modes, in the order they run: zio, zio with slicing off (see ENV), then the references.
 PRELUDES = {
-    "zio": "import zio.patch; zio.patch.all()",
-    "zio-unsliced": "import zio.patch; zio.patch.all()",
-    "gevent": "from gevent import monkey; monkey.patch_all()",
-    "threads": "",
+    "zio": PATCH_PRELUDES["zio"],
+    "zio-unsliced": PATCH_PRELUDES["zio"],
+    "gevent": PATCH_PRELUDES["gevent"],
+    "threads": PATCH_PRELUDES["threads"],
 }
 ENV = {"zio-unsliced": {"ZIO_TIME_SLICE": "0"}}
 

@@ -130,6 +130,19 @@ class Hub:
             task = self._foreign[g] = RootTask(self, g, name=f"greenlet-{id(g):#x}")
         return task
 
+    def _running_task(self) -> Any:
+        """The running task if it is one of this hub's (the root task included), else None.
+
+        :meth:`current_task` without its errors and side effects, for code
+        that must not raise (a signal handler, run_first): None in the hub
+        itself and in a greenlet zio does not know.
+        """
+        g = getcurrent()
+        if g is self.root_task.glet:
+            return self.root_task
+        task = getattr(g, "_zio_task", None)
+        return task if task is not None and task._hub is self else None
+
     def has_runnable(self) -> bool:
         """Whether any task is waiting for its turn to run."""
         return bool(self.runnable)
@@ -205,11 +218,9 @@ class Hub:
         runnable = self.runnable
         if not runnable or runnable[-1] is not task:
             return False
-        g = getcurrent()
-        me = getattr(g, "_zio_task", None)
-        if me is None and g is self.root_task.glet:
-            me = self.root_task
-        if me is None or me._hub is not self or me._parked or g is self.greenlet:
+        me = self._running_task()
+        # (A signal handler may run inside park() after it marked the task parked.)
+        if me is None or me._parked:
             return False
         runnable.pop()
         runnable.appendleft(me)
@@ -317,6 +328,7 @@ class Hub:
 
     def unpark(self, task: Any, value: Any = None, exc: BaseException | None = None) -> None:
         """Make a parked task runnable; its park() returns ``value`` or raises ``exc``."""
+        # Written out in io._on_readable (once per message): keep the two in step.
         if not task._parked:
             raise RuntimeError(f"zio: unpark() of task {task.name!r}, which is not parked")
         task._parked = False

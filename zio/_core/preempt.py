@@ -76,7 +76,6 @@ from _thread import get_ident as _os_thread_ident  # the OS thread, even after z
 from types import CodeType, FrameType
 from typing import Any
 
-from greenlet import getcurrent
 
 from . import _state
 
@@ -273,12 +272,9 @@ def _on_tick(signum: int, frame: FrameType | None) -> None:
         return
     if hub.greenlet.dead or not hub.keeps_others_waiting():
         return  # idle, or nobody else waits: nothing to hand the thread to
-    g = getcurrent()
-    task = getattr(g, "_zio_task", None)
-    if task is None or task._hub is not hub:
-        if g is not hub.root_task.glet:
-            return  # the hub itself, or a greenlet zio does not know
-        task = hub.root_task
+    task = hub._running_task()
+    if task is None:
+        return  # the hub itself, or a greenlet zio does not know
     if task._parked or not preemptible(frame):
         return
     _last_mark = None

@@ -204,26 +204,26 @@ def _fiber_main(function: Callable[..., Any], args: tuple, kwargs: dict, handle:
 _preempt.add_entry_point(_fiber_main.__code__)
 
 
-def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any) -> Any:
+def _spawn(function: Callable[..., Any], args: tuple, kwargs: dict, handle: Any) -> int:
+    """Start a fiber thread; return its ident (also set on ``handle``, if any, before it runs).
+
+    A ``threading.Thread``'s fiber runs at once, up to its first blocking
+    call (Hub.run_first): ``Thread.start()`` returns only once the new thread
+    has signalled that it runs, and queued behind every busy fiber that
+    signal would take a whole pass of the run queue (and the resumed starter
+    another).  A bare ``start_new_thread`` keeps its documented order: the
+    fiber starts when the caller next blocks.
+    """
     hub = _state.get_hub()
     owner = _thread_object(function)
     name = getattr(owner, "name", None) or getattr(function, "__qualname__", "thread")
-    return hub.spawn(_fiber_main, (function, args, kwargs, handle), name=f"thread:{name}")
-
-
-def _run_if_thread(task: Any, function: Callable[..., Any]) -> None:
-    """Let a ``threading.Thread``'s fiber run before ``Thread.start()`` goes on.
-
-    ``Thread.start()`` returns only once the new thread has signalled that it
-    runs; queued behind every busy fiber, that signal would take a whole pass
-    of the run queue (and the resumed starter another).  Running the new
-    fiber first makes a thread start cost what it costs on an idle machine.
-    Only for Thread objects, whose start() waits anyway: a bare
-    ``start_new_thread`` keeps its documented order (the fiber starts when
-    the caller next blocks).
-    """
-    if _thread_object(function) is not None:
-        task._hub.run_first(task)
+    task = hub.spawn(_fiber_main, (function, args, kwargs, handle), name=f"thread:{name}")
+    ident = id(task)
+    if handle is not None:
+        handle.ident = ident  # _fiber_main's _set_done() needs it, and the fiber may end at once
+    if owner is not None:
+        hub.run_first(task)
+    return ident
 
 
 # Per real thread started here: the sentinel locks threading asked it for.
@@ -279,9 +279,7 @@ def start_new_thread(function: Callable[..., Any], args: tuple, kwargs: dict | N
     _check_args(function, args, kwargs)
     if wants_real_thread(function):
         return _start_real_thread(function, args, kwargs or {})
-    task = _spawn(function, args, kwargs or {}, None)
-    _run_if_thread(task, function)
-    return id(task)
+    return _spawn(function, args, kwargs or {}, None)
 
 
 start_new = start_new_thread
@@ -386,9 +384,7 @@ def start_joinable_thread(function: Callable[..., Any], handle: Any = None, daem
         return handle
     if not daemon:
         _nondaemon_handles.add(handle)
-    task = _spawn(function, (), {}, handle)
-    handle.ident = id(task)
-    _run_if_thread(task, function)
+    _spawn(function, (), {}, handle)
     return handle
 
 
