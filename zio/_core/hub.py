@@ -10,7 +10,6 @@ undoes the registration.
 from __future__ import annotations
 
 import math
-import sys
 import threading
 import time
 from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
@@ -20,10 +19,10 @@ from typing import Any, Callable
 from greenlet import getcurrent, greenlet
 
 from ..loop import Loop, create_loop
-from . import _state
 from .cancel import CancelScope, cancel_origin, make_cancelled
+from .deadlock import certainly_stuck, deadlock_message
 from .errors import Cancelled, DeadlockError, WrongThreadError
-from .ki import _on_sigint
+from .idle_hook import IdleHook, _hook_key
 from .monitor import register_hub
 from .task import DONE, RootTask, Task
 
@@ -556,7 +555,7 @@ class Hub:
         """The clock installed with :meth:`set_clock`, or None."""
         return self._clock
 
-    def call_when_idle(self, cushion: float, callback: Callable[[], Any]) -> "IdleHook":
+    def call_when_idle(self, cushion: float, callback: Callable[[], Any]) -> IdleHook:
         """Call ``callback()`` (in the hub) once every task has been parked for ``cushion`` real seconds.
 
         "Parked" means nothing is runnable and a poll for I/O found nothing; the
@@ -620,14 +619,14 @@ class Hub:
 
     def _check_deadlock(self) -> None:
         """Nothing in this hub can make progress; if nothing outside can either, say so."""
-        if not self._certainly_stuck():
+        if not certainly_stuck(self):
             return
         target = self.main_task
         if not getattr(target, "_parked", False):
             target = self.root_task if self.root_task._parked else next((t for t in self.tasks if t._parked), None)
         if target is None:
             return
-        self._deliver_forced(target, DeadlockError(self._deadlock_message(target)))
+        self._deliver_forced(target, DeadlockError(deadlock_message(self, target)))
 
     def _deliver_forced(self, task: Any, exc: BaseException) -> None:
         abort = task._abort
@@ -635,45 +634,6 @@ class Hub:
         if abort is not None:
             abort()
         self.unpark(task, None, exc)
-
-    def _certainly_stuck(self) -> bool:
-        if _state.starting_threads:
-            return False  # a thread about to run (no frame yet) may still wake someone
-        others = set(sys._current_frames()) - {self.thread_id} - self._idle_thread_ids()
-        if others:
-            return False  # another thread may still set an Event or send on a channel
-        # The caller saw no queued thread-safe callback *before* the threads were
-        # listed: a thread may have queued one (a wakeup) and exited in between.
-        # Its effects precede its disappearance, so looking again now is exact.
-        if self.has_runnable() or self.loop.has_external_sources() or self.external_waits:
-            return False
-        if _os_thread_ident() == threading.main_thread().ident:
-            import signal
-
-            for signum in signal.valid_signals():
-                try:
-                    handler = signal.getsignal(signum)
-                except (ValueError, OSError):
-                    continue
-                # zio's own SIGINT handler only interrupts; it cannot end a wait.
-                if callable(handler) and handler is not signal.default_int_handler and handler is not _on_sigint:
-                    return False  # a Python signal handler could wake someone
-        return True
-
-    def _deadlock_message(self, target: Any) -> str:
-        lines = [
-            f"zio: deadlock: task {target.name!r} waits for {self.describe_wait(target)}, "
-            "and nothing can ever wake it: no other task is runnable, no fd or timer is "
-            "watched, no thread-pool job is pending and no other thread is running."
-        ]
-        others = [t for t in list(self.tasks) + [self.root_task] if t is not target and t._parked]
-        if others:
-            lines.append("Other parked tasks:")
-            for t in others[:20]:
-                lines.append(f"  {t.name!r} waits for {self.describe_wait(t)}")
-            if len(others) > 20:
-                lines.append(f"  ... and {len(others) - 20} more")
-        return "\n".join(lines)
 
     def _loop_callback_failed(self, exc: BaseException, callback: Any) -> None:
         from .excepthook import report_callback_error
@@ -728,34 +688,6 @@ def _has_run(task: Any) -> bool:
 
 def _no_idle_threads() -> set[int]:
     return set()
-
-
-class IdleHook:
-    """A callback registered with :meth:`Hub.call_when_idle`; ``cancel()`` removes it."""
-
-    __slots__ = ("_hub", "cushion", "callback")
-
-    def __init__(self, hub: Hub, cushion: float, callback: Callable[[], Any]) -> None:
-        self._hub: Hub | None = hub
-        self.cushion = cushion
-        self.callback = callback
-
-    def cancel(self) -> bool:
-        """Remove the hook; returns whether it was still pending (False once it fired)."""
-        hub = self._hub
-        if hub is None:
-            return False
-        self._hub = None
-        hub._idle_hooks.remove(self)
-        return True
-
-    def __repr__(self) -> str:
-        state = "pending" if self._hub is not None else "done"
-        return f"<IdleHook cushion={self.cushion} {state} {self.callback!r}>"
-
-
-def _hook_key(hook: IdleHook) -> float:
-    return hook.cushion
 
 
 __all__ += ["Cancelled"]

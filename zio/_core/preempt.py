@@ -76,7 +76,6 @@ from _thread import get_ident as _os_thread_ident  # the OS thread, even after z
 from types import CodeType, FrameType
 from typing import Any
 
-
 from . import _state
 
 __all__ = ["DEFAULT_TIME_SLICE", "add_entry_point", "get_time_slice", "preemptible", "set_time_slice"]
