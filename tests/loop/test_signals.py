@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 
 import pytest
@@ -108,3 +109,54 @@ def test_signal_handlers_need_the_main_thread(loop):
     t.start()
     t.join()
     assert len(caught) == 1 and "main thread" in str(caught[0])
+
+
+@pytest.fixture
+def foreign_wakeup_fd():
+    """A socket pair standing in for another event loop's wakeup channel (asyncio uses one)."""
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    signal.set_wakeup_fd(-1)
+    a.close()
+    b.close()
+
+
+def _current_wakeup_fd() -> int:
+    current = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(current)
+    return current
+
+
+def test_a_wakeup_fd_held_by_someone_else_is_left_alone(loop, foreign_wakeup_fd):
+    # Another loop reads its wakeup fd to learn which signals arrived: taking
+    # it away would make that loop deaf.  Ours still runs its callbacks.
+    theirs, write_end = foreign_wakeup_fd
+    signal.set_wakeup_fd(write_end.fileno())
+    got = []
+    loop.add_signal_handler(signal.SIGUSR1, got.append, "ours")
+    assert _current_wakeup_fd() == write_end.fileno()
+    os.kill(os.getpid(), signal.SIGUSR1)
+    run_until(loop, lambda: got)
+    assert got == ["ours"]
+    assert theirs.recv(16) == bytes([signal.SIGUSR1])  # the other loop heard it too
+    loop.remove_signal_handler(signal.SIGUSR1)
+    assert _current_wakeup_fd() == write_end.fileno()
+
+
+def test_a_wakeup_fd_taken_over_later_stays_with_its_new_owner(loop, foreign_wakeup_fd):
+    # The other loop took the wakeup fd after ours: removing our handler must
+    # neither take it back nor reinstate anything of ours.
+    theirs, write_end = foreign_wakeup_fd
+    got = []
+    loop.add_signal_handler(signal.SIGUSR1, got.append, "ours")
+    ours = _current_wakeup_fd()
+    assert ours != -1
+    signal.set_wakeup_fd(write_end.fileno())
+    os.kill(os.getpid(), signal.SIGUSR1)
+    run_until(loop, lambda: got)  # still delivered, without the wakeup fd
+    assert got == ["ours"]
+    assert theirs.recv(16) == bytes([signal.SIGUSR1])
+    loop.remove_signal_handler(signal.SIGUSR1)
+    assert _current_wakeup_fd() == write_end.fileno()

@@ -144,6 +144,91 @@ def test_asyncio_still_runs_after_patching(tmp_path) -> None:
     assert r["elapsed"] < 1.0
 
 
+def test_asyncio_signal_handlers_and_patched_ones_both_work(tmp_path) -> None:
+    # asyncio learns which signals arrived by reading its own signal wakeup
+    # fd; zio's loop may not take that fd away from it, and must not put back
+    # one that asyncio has closed since (CPython would then report a failed
+    # write, or write signal numbers into whatever file reused the number).
+    r = run_patched(
+        """
+        import asyncio, json, os, signal, threading
+        got = []
+        def green(signum, frame):
+            got.append("zio handler")
+        async def with_asyncio_handler(green_after):
+            loop = asyncio.get_running_loop()
+            fired = asyncio.Event()
+            loop.add_signal_handler(signal.SIGUSR1, fired.set)
+            if green_after:
+                signal.signal(signal.SIGUSR2, green)   # asyncio's loop first, then zio's handler
+            os.kill(os.getpid(), signal.SIGUSR1)
+            await asyncio.wait_for(fired.wait(), 10)
+            got.append("asyncio handler")
+            os.kill(os.getpid(), signal.SIGUSR2)       # zio's, while asyncio holds the wakeup fd
+            loop.remove_signal_handler(signal.SIGUSR1)
+        signal.signal(signal.SIGUSR2, green)           # zio's handler first, then asyncio's loop
+        asyncio.run(with_asyncio_handler(False))
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        asyncio.run(with_asyncio_handler(True))
+        fired = threading.Event()
+        signal.signal(signal.SIGUSR1, lambda signum, frame: fired.set())
+        threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGUSR1)).start()  # from another thread
+        got.append(fired.wait(10))
+        print(json.dumps(got))
+        """,
+        tmp_path,
+    )
+    assert "signal wakeup fd" not in r.stderr, r.stderr
+    assert r.check() == ["asyncio handler", "zio handler", "asyncio handler", "zio handler", True]
+
+
+def test_asyncio_loops_in_several_threads_each_see_their_own(tmp_path) -> None:
+    # asyncio keeps its running loop per OS thread; patched threads share one.
+    # asyncio.run in a thread while the main thread runs a loop (to_thread,
+    # asgiref's async_to_sync) must work, and loops running in several threads
+    # at once must each see their own loop and tasks, in Python and in C code.
+    r = run_patched(
+        """
+        import asyncio, json, threading
+        async def worker(n, barrier):
+            loop = asyncio.get_running_loop()
+            me = asyncio.current_task()
+            seen = []
+            for _ in range(20):
+                await asyncio.wait_for(asyncio.sleep(0.001), 5)    # Python and C code reading the loop
+                fut = asyncio.Future()                              # C: a future made without a loop
+                loop.call_soon(fut.set_result, None)
+                await fut
+                seen.append(asyncio.get_running_loop() is loop and asyncio.current_task() is me
+                            and fut.get_loop() is loop)
+            barrier.wait(10)                                         # all loops were running at once
+            return n if all(seen) else -n
+        def in_thread(n, barrier, out):
+            out[n] = asyncio.run(worker(n, barrier))
+        async def main():
+            outer = asyncio.get_running_loop()
+            nested = await asyncio.to_thread(asyncio.run, worker(0, threading.Barrier(1)))
+            out = {}
+            barrier = threading.Barrier(3)
+            threads = [threading.Thread(target=in_thread, args=(n, barrier, out)) for n in (1, 2, 3)]
+            for t in threads:
+                t.start()
+            await asyncio.to_thread(lambda: [t.join() for t in threads])
+            return {"nested": nested, "threads": sorted(out.values()),
+                    "outer": asyncio.get_running_loop() is outer}
+        result = asyncio.run(main())
+        try:
+            asyncio.get_running_loop()
+            result["after"] = "a loop"
+        except RuntimeError:
+            result["after"] = "none"
+        print(json.dumps(result))
+        """,
+        tmp_path,
+    ).check()
+    assert r == {"nested": 0, "threads": [1, 2, 3], "outer": True, "after": "none"}
+
+
 def test_multiprocessing_manager_proxies_from_processes_and_fibers(tmp_path) -> None:
     # A manager's connections are sockets handed over with detach(); they must come
     # back blocking (reads on them are then cooperative), and a proxy call that

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ._patched import run_patched
 
 
@@ -251,6 +253,107 @@ def test_signal_handlers_run_in_fibers_and_alarm_interrupts_sleep(tmp_path) -> N
     assert r["got"] == [10, 10, 10, 10]
     assert r["getsignal"] and r["previous_default"] and r["sigint"]
     assert r["interrupted"] and r["elapsed"] < 1.0
+
+
+def test_a_handler_run_in_a_fiber_is_in_the_main_thread(tmp_path) -> None:
+    # CPython runs every Python signal handler in the main thread.  A signal
+    # sent while another thread runs is handled in a fiber under zio: that
+    # fiber must be the main thread for the handler's code too.
+    r = run_patched(
+        """
+        import _thread, json, os, signal, threading
+        main_ident = threading.get_ident()
+        seen = {}
+        rlock = threading.RLock()
+        state = threading.local()
+        state.name = "main's"
+        def handler(signum, frame):
+            seen["ident"] = _thread.get_ident() == main_ident
+            seen["current_is_main"] = threading.current_thread() is threading.main_thread()
+            seen["local"] = getattr(state, "name", None)
+            # The main thread holds this RLock while it waits: in its own thread, the handler re-enters it.
+            seen["rlock"] = rlock.acquire(timeout=1)
+            if seen["rlock"]:
+                rlock.release()
+        signal.signal(signal.SIGUSR1, handler)
+        def sender():
+            os.kill(os.getpid(), signal.SIGUSR1)   # the handler is due while this thread runs
+            seen["sender_is_main"] = threading.current_thread() is threading.main_thread()
+        with rlock:
+            t = threading.Thread(target=sender)
+            t.start()
+            t.join()
+            while "ident" not in seen:
+                signal.pause()
+        after = {"ident": _thread.get_ident() == main_ident, "current": threading.current_thread().name}
+        print(json.dumps({"seen": seen, "after": after}))
+        """,
+        tmp_path,
+    ).check()
+    assert r["seen"] == {
+        "ident": True,
+        "current_is_main": True,
+        "local": "main's",
+        "rlock": True,
+        "sender_is_main": False,
+    }
+    assert r["after"] == {"ident": True, "current": "MainThread"}
+
+
+def test_a_signal_goes_to_the_handler_installed_when_it_arrived(tmp_path) -> None:
+    # CPython runs a handler at the next bytecode of the main thread, before
+    # the program can install another.  zio runs it in a fiber a little later:
+    # a handler replaced meanwhile must not get the earlier signal.
+    r = run_patched(
+        """
+        import json, os, signal, threading
+        got = []
+        handled = threading.Event()
+        def first(signum, frame):
+            got.append("first"); handled.set()
+        def second(signum, frame):
+            got.append("second"); handled.set()
+        signal.signal(signal.SIGUSR1, first)
+        t = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGUSR1))
+        t.start()                                 # the signal arrives while the thread runs
+        signal.signal(signal.SIGUSR1, second)     # before the handler's fiber got to run
+        t.join()
+        handled.wait(10)
+        print(json.dumps(got))
+        """,
+        tmp_path,
+    ).check()
+    assert r == ["first"]
+
+
+@pytest.mark.parametrize("reset_sigint", [False, True], ids=["as-started", "default_int_handler-set-again"])
+def test_interrupt_main_from_a_thread_raises_in_the_main_thread(tmp_path, reset_sigint) -> None:
+    # CPython's test_threading InterruptMainTests.test_interrupt_main_subthread:
+    # the thread's interrupt_main() lands while the main thread is still in
+    # start() or join(), which must raise KeyboardInterrupt, even though the
+    # thread has finished by the time join() is called.  Setting SIGINT back
+    # to default_int_handler (test runners and CLIs do) keeps zio's delivery.
+    r = run_patched(
+        f"""
+        import _thread, json, signal, threading
+        if {reset_sigint}:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        outcomes = []
+        for _ in range(20):
+            t = threading.Thread(target=_thread.interrupt_main)
+            try:
+                t.start()
+                t.join()
+                outcomes.append("not raised")
+            except KeyboardInterrupt:
+                outcomes.append("raised")
+            t.join()
+        print(json.dumps(outcomes))
+        """,
+        tmp_path,
+    ).check()
+    assert r == ["raised"] * 20
 
 
 def test_ctrl_c_reaches_the_main_line_as_keyboardinterrupt(tmp_path) -> None:

@@ -1,6 +1,6 @@
 """Run CPython's own stdlib test modules unpatched, under gevent's and under zio's patching.
 
-    python tests/stdlib/run_stdlib.py [--modules test_socket,test_select] [--modes plain,gevent,zio]
+    python tests/stdlib/run_stdlib.py [--modules default|extra|all|test_socket,...] [--modes plain,gevent,zio]
                                       [--jobs N] [--timeout S] [--stall S] [--json FILE]
 
 Each (module, mode) pair runs in fresh interpreters (``_worker.py``) with a
@@ -54,6 +54,31 @@ MODULES = (
     "test_socketserver",
     "test_ssl",  # beyond the twelve of issue 5: the TLS drop-in
 )
+#: More modules (``--modules extra``; ``all`` is both lists): stdlib protocols and programs
+#: built on the patched primitives -- HTTP, SMTP, FTP, POP3, IMAP, XML-RPC, logging's
+#: network handlers, os and fork, pty, signals beside threads, multiprocessing's
+#: __main__ handling, and asyncio run inside a patched process.
+EXTRA_MODULES = (
+    "test_httplib",
+    "test_httpservers",
+    "test_urllib2",
+    "test_urllib2_localnet",
+    "test_wsgiref",
+    "test_smtplib",
+    "test_ftplib",
+    "test_poplib",
+    "test_imaplib",
+    "test_xmlrpc",
+    "test_logging",
+    "test_os",
+    "test_fork1",
+    "test_pty",
+    "test_threadsignals",
+    "test_threadedtempfile",
+    "test_multiprocessing_main_handling",
+    "test_asyncio",
+)
+MODULE_SETS = {"default": MODULES, "extra": EXTRA_MODULES, "all": MODULES + EXTRA_MODULES}
 MODES = ("plain", "gevent", "zio")
 #: regrtest resources enabled by default: everything but URL fetching, sound, GUIs and huge files
 #: ("network" must be on for test_timeout; its internet tests skip themselves when offline).
@@ -405,7 +430,11 @@ def format_table(results: dict[tuple[str, str], ModuleRun], modules: list[str], 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modules", default=",".join(MODULES), help="comma-separated test modules")
+    parser.add_argument(
+        "--modules",
+        default="default",
+        help="comma-separated test modules; 'default' (issue 5's twelve and test_ssl), 'extra' or 'all' name lists",
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: plain, gevent, zio")
     parser.add_argument("--jobs", type=int, default=1, help="(module, mode) runs in parallel (default 1)")
     parser.add_argument("--timeout", type=float, default=900.0, help="hard limit per module and mode, seconds")
@@ -417,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every non-passing test")
     args = parser.parse_args(argv)
 
-    modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+    modules: list[str] = []
+    for name in (m.strip() for m in args.modules.split(",")):
+        for module in MODULE_SETS.get(name, (name,) if name else ()):
+            if module not in modules:
+                modules.append(module)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     for mode in modes:
         if mode not in MODES:

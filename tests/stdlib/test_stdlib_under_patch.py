@@ -3,8 +3,9 @@
 Each module runs in fresh interpreters through the same runner people use
 by hand (``tests/stdlib/run_stdlib.py``); a failure or error not listed in
 ``known_failures/<module>.txt``, any hang and any crash fails the test.
-The modules here are the fast ones (a few seconds each); the whole list of
-twelve takes minutes and is documented in docs/stdlib-tests.md.
+The modules here are the fast ones (a few seconds each); the default list
+(issue 5's twelve and test_ssl) and the extra one take minutes and are
+documented in docs/stdlib-tests.md.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ FAST_MODULES = [
     "test_time",
     "test_thread",
     "test_queue",
+    # From run_stdlib.EXTRA_MODULES: protocols and programs on the patched primitives.
+    "test_httplib",
+    "test_httpservers",
+    "test_urllib2_localnet",
+    "test_wsgiref",
+    "test_smtplib",
+    "test_pty",
+    "test_threadsignals",
+    "test_fork1",
+    # asyncio run inside a patched process: signals, child processes, loops in threads.
+    "test.test_asyncio.test_unix_events",
+    "test.test_asyncio.test_subprocess",
+    "test.test_asyncio.test_events",
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from greenlet import getcurrent
 
 from . import _state
+from .preempt import preemptible
 
 __all__ = ["install_sigint_handler", "restore_sigint_handler"]
 
@@ -52,7 +53,17 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     main_glet = getattr(main, "glet", None) or getattr(main, "_glet", None)
     if current is main_glet and not _protected(frame):
         raise KeyboardInterrupt
-    # The hub may be blocked in its poll: wake it to deliver.
+    if current is not hub.greenlet and preemptible(frame):
+        # A patched thread runs its own code (``_thread.interrupt_main()``
+        # lands here): no zio bookkeeping is half done in this greenlet and
+        # every other one is suspended at a switch, so the main task can be
+        # marked (or woken) now.  Through the loop, the mark would wait for
+        # the hub's next poll, which a busy hub postpones, and the main task
+        # could pass the point where CPython raises.  (The test is the time
+        # slicer's: code it may interrupt is code that is safe to act under.)
+        hub.deliver_keyboard_interrupt()
+        return
+    # zio's own code runs (the hub may be blocked in its poll): deliver from the loop.
     hub.loop.call_soon_threadsafe(hub.deliver_keyboard_interrupt)
 
 

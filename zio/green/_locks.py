@@ -25,12 +25,18 @@ from .._core import _state
 from .._core.ki import _task_base_code
 from . import _originals
 
-__all__ = ["LockType", "RLock", "allocate_lock", "get_ident"]
+__all__ = ["LockType", "RLock", "allocate_lock", "borrow_identity", "get_ident"]
 
 TIMEOUT_MAX: float = __import__("_thread").TIMEOUT_MAX
 
 _real_lock = _originals.allocate_lock
 _real_get_ident = _originals.get_ident
+
+
+#: Fibers that borrow another fiber's thread identity while they run:
+#: ``id(task) -> (ident, identity)``.  zio.green.signal runs a signal handler
+#: that way, "in the main thread" as CPython does (see :func:`borrow_identity`).
+_borrowed: dict[int, tuple[int, Any]] = {}
 
 
 def fiber_identity() -> Any:
@@ -45,7 +51,13 @@ def fiber_identity() -> Any:
     except RuntimeError:
         return _real_get_ident()  # a greenlet is being finalized: see get_ident
     task = getattr(g, "_zio_task", None)
-    return g if task is None or g.parent is None else task
+    if task is None or g.parent is None:
+        return g
+    if _borrowed:
+        borrowed = _borrowed.get(id(task))
+        if borrowed is not None:
+            return borrowed[1]
+    return task
 
 
 def get_ident() -> int:
@@ -68,7 +80,50 @@ def get_ident() -> int:
     if g.parent is None:
         return _real_get_ident()
     task = getattr(g, "_zio_task", None)
-    return id(g) if task is None else id(task)
+    if task is None:
+        return id(g)
+    if _borrowed:
+        borrowed = _borrowed.get(id(task))
+        if borrowed is not None:
+            return borrowed[0]
+    return id(task)
+
+
+def identity_of(task: Any) -> tuple[int, Any]:
+    """``(get_ident(), fiber_identity())`` as they are inside ``task`` (a zio Task or RootTask)."""
+    glet = getattr(task, "glet", None)
+    if glet is not None and glet.parent is None:
+        # A RootTask on its thread's original greenlet: the OS thread's own identity.
+        return task._hub.thread_id, glet
+    borrowed = _borrowed.get(id(task))
+    return borrowed if borrowed is not None else (id(task), task)
+
+
+class borrow_identity:
+    """``with borrow_identity(owner):`` the current fiber is ``owner``'s thread until the block ends.
+
+    Inside, ``get_ident()``, ``threading.current_thread()``, RLock ownership
+    and ``threading.local`` data are those of ``owner``.  For code that
+    CPython would run *in* that thread, such as a signal handler in the main
+    thread, while zio runs it in a fiber of its own.
+    """
+
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
+        self._key: int | None = None
+
+    def __enter__(self) -> None:
+        me = getcurrent()
+        task = getattr(me, "_zio_task", None)
+        if task is None or me.parent is None or task is self._owner:
+            return  # already the owner's thread (or not a zio fiber): nothing to borrow
+        self._key = id(task)
+        _borrowed[self._key] = identity_of(self._owner)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._key is not None:
+            _borrowed.pop(self._key, None)
+            self._key = None
 
 
 class _Waiter:

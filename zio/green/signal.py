@@ -10,7 +10,9 @@ zio's own code in the middle of an operation, where a handler that blocks
 cannot park and one that raises would tear the event loop down (the same
 rule as zio's own SIGINT handler, :mod:`zio._core.ki`): then the
 delivery is handed to the loop (``call_soon_threadsafe``) and runs in a new
-fiber as ``handler(signum, None)``; if it raises, the exception is thrown
+fiber as ``handler(signum, None)``, which borrows the main task's thread
+identity meanwhile (``threading.current_thread()`` is the main thread
+there, as in CPython); if it raises, the exception is thrown
 into the main task at its blocking point, as CPython would raise it in the
 main thread (``signal.alarm`` timeouts keep working).  The loop's signal
 wakeup fd (``Loop.add_signal_handler``) stays armed so a signal that hits
@@ -36,9 +38,11 @@ from typing import Any, Callable
 from greenlet import getcurrent
 
 from .._core import _state
+from .._core import ki as _ki
 from .._core import preempt as _preempt
 from .._core.ki import _protected
 from ..loop import WrongThreadError
+from . import _locks
 from . import os as _gos
 from ._reexport import reexport
 
@@ -56,8 +60,9 @@ _orig_pause = _std.pause
 #: signum -> (user handler, hub whose loop delivers it)
 _handlers: dict[int, tuple[Callable[..., Any], Any]] = {}
 _pause_waiters: list[tuple[Any, Any]] = []
-#: signals whose handler fiber is due but has not started yet (CPython's "tripped" flag)
-_queued: set[int] = set()
+#: (signal, id of its handler) whose handler fiber is due but has not started yet
+#: (CPython's "tripped" flag; per handler, so a handler replaced meanwhile gets its own run)
+_queued: set[tuple[int, int]] = set()
 
 
 def _from_zio(depth: int = 2) -> bool:
@@ -93,6 +98,14 @@ def signal(signalnum: int, handler: Any) -> Any:
     previous = getsignal(signalnum)
     if signalnum == _preempt.SIGNAL and not _preempt.owns_handler(handler):
         _preempt.release_signal()  # the program wants SIGURG: time slicing steps aside
+    if signalnum == _std.SIGINT and handler is _std.default_int_handler:
+        # Under zio, the default SIGINT behaviour is zio's KeyboardInterrupt
+        # delivery (to the main task, at a safe point): installed natively,
+        # default_int_handler would raise in whatever fiber runs, even the hub.
+        # getsignal() shows it as default_int_handler, so the two agree.
+        _forget(signalnum)
+        result = _orig_signal(signalnum, _ki._on_sigint)
+        return previous if previous is not None else result
     if _native(handler):
         _forget(signalnum)
         result = _orig_signal(signalnum, handler)
@@ -146,25 +159,31 @@ def _on_signal(signalnum: int, frame: Any) -> None:
         finally:
             _wake_pausers(hub)
         return
-    if signalnum not in _queued:
-        _queued.add(signalnum)
-        hub.loop.call_soon_threadsafe(_dispatch, hub, signalnum)
+    # The handler is the one installed now, when the signal arrived: CPython
+    # runs it at the next bytecode, before the program could replace it, and
+    # the fiber below may only start after the program did.
+    key = (signalnum, id(entry[0]))
+    if key not in _queued:
+        _queued.add(key)
+        hub.loop.call_soon_threadsafe(_dispatch, hub, signalnum, entry[0])
 
 
-def _dispatch(hub: Any, signalnum: int) -> None:
+def _dispatch(hub: Any, signalnum: int, handler: Callable[..., Any]) -> None:
     """Loop callback: run the user's handler in a fresh fiber."""
-    if signalnum in _handlers:
-        hub.spawn(_run_handler, (hub, signalnum), name=f"signal-handler:{signalnum}")
-    else:
-        _queued.discard(signalnum)
+    hub.spawn(_run_handler, (hub, signalnum, handler), name=f"signal-handler:{signalnum}")
 
 
-def _run_handler(hub: Any, signalnum: int) -> None:
-    _queued.discard(signalnum)  # a signal arriving from now on gets its own run
-    entry = _handlers.get(signalnum)
+def _run_handler(hub: Any, signalnum: int, handler: Callable[..., Any]) -> None:
+    _queued.discard((signalnum, id(handler)))  # a signal arriving from now on gets its own run
+    owner = hub.main_task
+    if owner is None or owner.done():
+        owner = hub.root_task
     try:
-        if entry is not None:
-            entry[0](signalnum, None)
+        # CPython runs handlers in the main thread: this fiber is that thread
+        # while the handler runs (get_ident, current_thread, RLock ownership,
+        # threading.local data).
+        with _locks.borrow_identity(owner):
+            handler(signalnum, None)
     except BaseException as exc:  # noqa: BLE001 - raised in the main task, as CPython does
         target = hub.main_task
         if getattr(target, "_parked", False) and hub.try_abort(target, exc):

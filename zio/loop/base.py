@@ -29,6 +29,10 @@ from .errors import FdClosedError, LoopClosedError, WrongThreadError
 from .timers import TimerHandle, TimerHeap
 from .waker import Waker
 
+# Captured at import: zio.patch later makes os.read/os.write cooperative, and
+# the loop must never park (it is what parking waits on).
+_os_read = os.read
+
 __all__ = ["Loop", "READ", "WRITE", "BAD"]
 
 #: Watch for readability.
@@ -105,7 +109,6 @@ class Loop:
         self._exception_handler: Callable[[BaseException, Any], None] | None = None
         self._signal_handlers: dict[int, tuple[Callable[..., Any], tuple, Any]] = {}
         self._signal_pipe: tuple[int, int] | None = None
-        self._old_wakeup_fd = -1
         self._internal_fds = 0
         # The clock seam (see set_clock): None means time.monotonic, read
         # through the module global so the default path costs nothing extra.
@@ -348,22 +351,26 @@ class Loop:
     def add_signal_handler(self, sig: int, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` in the loop whenever signal ``sig`` arrives.
 
-        Main thread only (a CPython rule).  The C-level handler writes the
-        signal number to a pipe (``signal.set_wakeup_fd``), so signals that
-        arrive while the loop sleeps in its poll wake it, and none are lost
-        between two iterations.
+        Main thread only (a CPython rule).  The Python-level handler (run by
+        CPython in the main thread) queues the callback as
+        :meth:`call_soon_threadsafe` does, which also wakes a blocked poll.
+        Deliveries that arrive before that handler runs are coalesced into
+        one, as CPython coalesces them.
+
+        So that a signal delivered to another thread still wakes the poll,
+        the loop also sets the process's signal wakeup fd
+        (``signal.set_wakeup_fd``) to a pipe of its own -- but only while no
+        one else has one: another event loop in the program (asyncio's)
+        dispatches *its* signals by reading that fd, and would go deaf.  Then
+        callbacks still run, and a signal that lands on another thread while
+        the loop sleeps waits for its next wakeup.
         """
         if _os_thread_ident() != threading.main_thread().ident or self._thread_id != _os_thread_ident():
             raise WrongThreadError("signal handlers can only be installed by a loop running in the main thread")
-        if self._signal_pipe is None:
-            read_fd, write_fd = os.pipe()
-            os.set_blocking(read_fd, False)
-            os.set_blocking(write_fd, False)
-            self._old_wakeup_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-            self._signal_pipe = (read_fd, write_fd)
-            self._add_internal_reader(read_fd, self._on_signal_bytes)
+        if self._signal_pipe is None and not self._signal_handlers:
+            self._take_wakeup_fd()
         previous = self._signal_handlers.get(sig)
-        old = previous[2] if previous else signal.signal(sig, _signal_noop)
+        old = previous[2] if previous else signal.signal(sig, self._signal_arrived)
         self._signal_handlers[sig] = (callback, args, old)
 
     def remove_signal_handler(self, sig: int) -> bool:
@@ -376,16 +383,39 @@ class Loop:
             self._close_signal_pipe()
         return True
 
-    def _on_signal_bytes(self, error: OSError | None) -> None:
-        assert self._signal_pipe is not None
-        try:
-            data = os.read(self._signal_pipe[0], 4096)
-        except (BlockingIOError, InterruptedError):
+    def _signal_arrived(self, signum: int, frame: Any) -> None:
+        """The Python-level handler of the loop's signals (CPython runs it in the main thread)."""
+        entry = self._signal_handlers.get(signum)
+        if entry is not None and not self._closed:
+            self.call_soon_threadsafe(entry[0], *entry[1])
+
+    def _take_wakeup_fd(self) -> None:
+        """Point the process's signal wakeup fd at a pipe of this loop's, if nobody else holds it."""
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        os.set_blocking(write_fd, False)
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        if previous != -1:
+            # Someone else's (asyncio's, say): give it back at once.  (The
+            # two calls run in the main thread, between bytecodes; a signal
+            # handled by another thread in that instant writes to our pipe.)
+            signal.set_wakeup_fd(previous)
+            os.close(read_fd)
+            os.close(write_fd)
             return
-        for signum in data:
-            entry = self._signal_handlers.get(signum)
-            if entry is not None:
-                self._ready.append((entry[0], entry[1]))
+        self._signal_pipe = (read_fd, write_fd)
+        self._add_internal_reader(read_fd, self._on_signal_bytes)
+
+    def _on_signal_bytes(self, error: OSError | None) -> None:
+        """The wakeup pipe is readable: it only woke the poll (the handler queues the callbacks)."""
+        pipe = self._signal_pipe
+        if pipe is None:
+            return
+        try:
+            while _os_read(pipe[0], 4096):
+                pass
+        except OSError:
+            pass  # drained (EAGAIN), or interrupted: what is left wakes the next poll
 
     def _close_signal_pipe(self) -> None:
         if self._signal_pipe is None:
@@ -393,7 +423,15 @@ class Loop:
         read_fd, write_fd = self._signal_pipe
         self._signal_pipe = None
         try:
-            signal.set_wakeup_fd(self._old_wakeup_fd)
+            current = signal.set_wakeup_fd(-1)
+            if current != write_fd:
+                # Another event loop took the wakeup fd after us: it stays
+                # theirs -- unless they closed it already (asyncio closes its
+                # self-pipe before it removes its handlers), then none.
+                try:
+                    signal.set_wakeup_fd(current)
+                except OSError:
+                    pass
         except ValueError:
             pass  # not the main thread any more (interpreter shutdown)
         self._remove_internal_reader(read_fd)
@@ -587,7 +625,3 @@ class Loop:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} fds={len(self._fds) - self._internal_fds} timers={len(self._timers)}>"
-
-
-def _signal_noop(signum: int, frame: Any) -> None:
-    """Python-level handler for loop-managed signals: the work happens in the loop."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import socket
 
-# Captured at import: zio.patch may later make socket.socketpair cooperative.
+# Captured at import: zio.patch may later make socket.socketpair, os.read and
+# os.write cooperative, and the waker runs in the hub, which must never park.
 _real_socketpair = socket.socketpair
+_os_read = os.read
+_os_write = os.write
 
 __all__ = ["Waker"]
 
@@ -42,7 +45,7 @@ class Waker:
             if self._eventfd:
                 os.eventfd_write(self._write_fd, 1)
             else:
-                os.write(self._write_fd, b"\0")
+                _os_write(self._write_fd, b"\0")
         except (BlockingIOError, InterruptedError):
             pass  # already full of wakeups: the reader will see one
         except OSError:
@@ -54,7 +57,7 @@ class Waker:
             if self._eventfd:
                 os.eventfd_read(self.fileno)
             else:
-                while os.read(self.fileno, 4096):
+                while _os_read(self.fileno, 4096):
                     pass
         except (BlockingIOError, InterruptedError):
             pass

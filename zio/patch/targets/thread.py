@@ -192,6 +192,13 @@ def apply() -> None:
     if held:
         warn_once("thread:held", held)
     note_fixed("thread", fixed)
+    # asyncio keeps "the running loop" per OS thread: make it per fiber (thread).
+    # Imported only now: the import machinery it needs imports tempfile, whose
+    # module lock must be made after the thread modules are patched.
+    from .. import _asyncio_loops
+    from .._libraries import adjust_after_import
+
+    adjust_after_import("asyncio.events", _asyncio_loops.install)
     if threading.current_thread() is threading.main_thread():
         _start_time_slicing()
 
