@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from zio.loop import create_loop
@@ -15,3 +17,14 @@ def loop(backend: str):
     lp.set_exception_handler(lambda exc, cb: lp.errors.append((exc, cb)))  # type: ignore[attr-defined]
     yield lp
     lp.close()
+
+
+@pytest.fixture
+def sockpair():
+    """A connected pair of non-blocking sockets, closed afterwards."""
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    a.close()
+    b.close()

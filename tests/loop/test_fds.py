@@ -15,16 +15,6 @@ from zio.loop import FdClosedError, LoopClosedError, WrongThreadError, create_lo
 from ._util import run_until
 
 
-@pytest.fixture
-def sockpair():
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
-    a.close()
-    b.close()
-
-
 def test_pipe_readable_only_after_write(loop, pipe):
     r, w = pipe
     calls = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 
 import pytest
@@ -112,15 +111,10 @@ def test_signal_handlers_need_the_main_thread(loop):
 
 
 @pytest.fixture
-def foreign_wakeup_fd():
+def foreign_wakeup_fd(sockpair):
     """A socket pair standing in for another event loop's wakeup channel (asyncio uses one)."""
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    yield a, b
+    yield sockpair
     signal.set_wakeup_fd(-1)
-    a.close()
-    b.close()
 
 
 def _current_wakeup_fd() -> int:

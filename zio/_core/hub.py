@@ -645,11 +645,16 @@ class Hub:
         self._idle_thread_ids = provider
 
     # -- KeyboardInterrupt ------------------------------------------------------
-    def deliver_keyboard_interrupt(self) -> None:
-        """Hand a KeyboardInterrupt to the main task at its blocking point."""
+    def main_or_root_task(self) -> Any:
+        """The main task, or the thread's root task when there is none (any more): "the main thread"."""
         task = self.main_task
         if task is None or (isinstance(task, Task) and task._status == DONE):
-            task = self.root_task
+            return self.root_task
+        return task
+
+    def deliver_keyboard_interrupt(self) -> None:
+        """Hand a KeyboardInterrupt to the main task at its blocking point."""
+        task = self.main_or_root_task()
         if task._parked and task._abort is not None:
             abort = task._abort
             task._abort = None

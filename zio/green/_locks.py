@@ -39,17 +39,19 @@ _real_get_ident = _originals.get_ident
 _borrowed: dict[int, tuple[int, Any]] = {}
 
 
-def fiber_identity() -> Any:
-    """The object that is "the current thread" for fiber purposes.
+def fiber_identity(g: Any = None) -> Any:
+    """The object that is "the current thread" for fiber purposes (inside greenlet ``g``: default, the current one).
 
-    The zio Task running on the current greenlet (tasks run on pooled
-    greenlets, so the greenlet is not the identity), else the greenlet itself
-    (a thread's original greenlet, or one zio did not create).
+    The zio Task running on the greenlet (tasks run on pooled greenlets, so
+    the greenlet is not the identity), else the greenlet itself (a thread's
+    original greenlet, or one zio did not create); a task that borrows
+    another's identity (:class:`borrow_identity`) has that one.
     """
-    try:
-        g = getcurrent()
-    except RuntimeError:
-        return _real_get_ident()  # a greenlet is being finalized: see get_ident
+    if g is None:
+        try:
+            g = getcurrent()
+        except RuntimeError:
+            return _real_get_ident()  # a greenlet is being finalized: see get_ident
     task = getattr(g, "_zio_task", None)
     if task is None or g.parent is None:
         return g

@@ -175,9 +175,7 @@ def _dispatch(hub: Any, signalnum: int, handler: Callable[..., Any]) -> None:
 
 def _run_handler(hub: Any, signalnum: int, handler: Callable[..., Any]) -> None:
     _queued.discard((signalnum, id(handler)))  # a signal arriving from now on gets its own run
-    owner = hub.main_task
-    if owner is None or owner.done():
-        owner = hub.root_task
+    owner = hub.main_or_root_task()
     try:
         # CPython runs handlers in the main thread: this fiber is that thread
         # while the handler runs (get_ident, current_thread, RLock ownership,

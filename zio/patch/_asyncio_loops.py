@@ -53,12 +53,6 @@ def _loops_here() -> dict[Any, Any]:
     return loops
 
 
-def _identity_of(glet: Any) -> Any:
-    """:func:`fiber_identity` as it will be once ``glet`` runs."""
-    task = getattr(glet, "_zio_task", None)
-    return glet if task is None or glet.parent is None else task
-
-
 def _on_switch(event: str, args: Any) -> None:
     """greenlet trace function while several loops run in this thread: follow the switch."""
     previous = _traced.get(_real_thread_ident())
@@ -66,7 +60,7 @@ def _on_switch(event: str, args: Any) -> None:
         previous(event, args)
     if event in ("switch", "throw"):
         loops = _running.get(_real_thread_ident())
-        _c_set_running_loop(loops.get(_identity_of(args[1])) if loops else None)
+        _c_set_running_loop(loops.get(fiber_identity(args[1])) if loops else None)
 
 
 def _sync(loops: dict[Any, Any]) -> None:
