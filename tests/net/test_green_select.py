@@ -124,6 +124,27 @@ def test_poll_object(run) -> None:
     run(main)
 
 
+def test_poll_register_default_mask_reports_what_the_stdlib_reports(run) -> None:
+    # register(fd) with no mask watches POLLIN|POLLPRI|POLLOUT in CPython; a
+    # wider default made the kernel report POLLWRNORM etc. too, and
+    # ``revents == POLLOUT`` checks failed.
+    def main():
+        r, w = os.pipe()
+        try:
+            for fd in (r, w):
+                p, reference = gselect.poll(), stdselect.poll()
+                p.register(fd)
+                reference.register(fd)
+                if fd == r:
+                    os.write(w, b"x")
+                assert p.poll(100) == reference.poll(0)
+        finally:
+            os.close(r)
+            os.close(w)
+
+    run(main)
+
+
 def test_epoll_object(run) -> None:
     def main():
         a, b = gs.socketpair()

@@ -40,6 +40,9 @@ _RECHECK = 0.05
 _POLL_READ = getattr(_std, "POLLIN", 1) | getattr(_std, "POLLRDNORM", 0) | getattr(_std, "POLLRDBAND", 0)
 _POLL_WRITE = getattr(_std, "POLLOUT", 4) | getattr(_std, "POLLWRNORM", 0) | getattr(_std, "POLLWRBAND", 0)
 _POLL_PRI = getattr(_std, "POLLPRI", 2)
+# register()'s default, exactly CPython's: with the *NORM/*BAND bits too, the
+# kernel reports them as well, and ``revents == POLLOUT`` checks fail.
+_POLL_DEFAULT = getattr(_std, "POLLIN", 1) | _POLL_PRI | getattr(_std, "POLLOUT", 4)
 
 
 def _fileno(obj: Any) -> int:
@@ -148,7 +151,7 @@ if _poll is not None:
             self._masks: dict[int, int] = {}
             self._polling = False
 
-        def register(self, fd: Any, eventmask: int = _POLL_READ | _POLL_PRI | _POLL_WRITE) -> None:
+        def register(self, fd: Any, eventmask: int = _POLL_DEFAULT) -> None:
             """Watch ``fd`` for ``eventmask`` (default POLLIN|POLLPRI|POLLOUT)."""
             self._poller.register(fd, eventmask)
             self._masks[_fileno(fd)] = eventmask
