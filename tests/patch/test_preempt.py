@@ -288,10 +288,61 @@ def _probe_under(entry, module_names):
         (("zio._core.hub",), False),  # zio's own code
         (("mymodule", "importlib._bootstrap"), False),  # a module body being imported
         (("socket",), False),  # SocketIO, called by C buffered I/O under its lock
+        (("queue",), False),  # a Queue's methods: its lock may be a real one (made before patching)
+        (("__main__", "threading"), False),  # a Condition's methods, or a callback from one
     ],
 )
 def test_preemptible_frames(entry, chain, expected) -> None:
     assert _probe_under(entry, chain) is expected
+
+
+def test_a_threads_bootstrap_frames_do_not_forbid(entry) -> None:
+    # Every patched thread's own code runs below threading.Thread's
+    # _bootstrap, _bootstrap_inner and run (or Timer.run): those frames must
+    # not make it unpreemptible, or no thread would ever be sliced.
+    import threading
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(preempt.preemptible(sys._getframe())))
+    entry(thread.run)  # the real Thread.run frame between the entry point and the target
+    assert seen == [True]
+    bootstrap = {threading.Thread._bootstrap, threading.Thread._bootstrap_inner, threading.Timer.run}
+    assert {id(f.__code__) for f in bootstrap} <= preempt._TRANSPARENT
+
+
+def test_a_queue_made_before_patching_is_not_preempted_holding_its_real_lock(tmp_path) -> None:
+    # The Queue's mutex is a real lock (made before zio.patch.all()).  A
+    # producer that never blocks is preempted after a slice; inside put() it
+    # held that lock, and the consumer's get() then blocked the whole OS
+    # thread: the program hung for good.
+    r = run_patched(
+        """
+        import json, queue, threading, time
+        early = queue.Queue()
+        import zio.patch
+        zio.patch.all()
+        real_lock = type(zio.patch.get_original("_thread", "allocate_lock")())
+        N = 300_000
+        def produce():
+            for i in range(N):
+                early.put(i)
+        got = []
+        def consume():
+            for _ in range(N):
+                got.append(early.get())
+        threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(json.dumps({"real_mutex": isinstance(early.mutex, real_lock), "got": len(got),
+                          "in_order": got == list(range(N)), "sliced": zio.patch.get_time_slice() is not None}))
+        """,
+        tmp_path,
+        patched=False,
+        timeout=40,
+    ).check()
+    assert r == {"real_mutex": True, "got": 300_000, "in_order": True, "sliced": True}
 
 
 def test_without_an_entry_point_zio_frames_forbid(entry) -> None:

@@ -51,7 +51,14 @@ What may be preempted (:func:`preemptible`): only code of a patched thread
   thread, so another fiber importing the same module would see it half
   initialised instead of waiting);
 * ``socket.py``'s ``SocketIO``, which the C buffered reader calls while it
-  holds its own OS-thread-owned lock.
+  holds its own OS-thread-owned lock;
+* the stdlib's ``threading`` and ``queue`` code (a ``Condition``'s or a
+  ``Queue``'s methods), apart from the frames that start a thread and call
+  its target (``Thread._bootstrap``, ``_bootstrap_inner``, ``run``,
+  ``Timer.run``): a ``Queue`` or ``Condition`` made before ``zio.patch``
+  holds a real OS-thread lock there, and a fiber preempted while holding it
+  would block the whole thread when the next fiber asks for it.  Made after
+  patching they hold green locks, and their methods are short or park.
 
 A preemption is not a checkpoint: it never raises Cancelled (cancellation
 is only delivered at blocking calls), but a KeyboardInterrupt that was
@@ -99,8 +106,28 @@ _UNSAFE_MODULES = frozenset(
         "_frozen_importlib",
         "_frozen_importlib_external",
         "socket",
+        # Their code may hold a real lock of an object made before patching; the
+        # frames that merely lead to a thread's target are exempt (_TRANSPARENT).
+        "threading",
+        "queue",
     }
 )
+
+
+def _thread_bootstrap_codes() -> frozenset[int]:
+    codes = set()
+    for owner, names in ((threading.Thread, ("_bootstrap", "_bootstrap_inner", "run")), (threading.Timer, ("run",))):
+        for name in names:
+            function = getattr(owner, name, None)
+            code = getattr(function, "__code__", None)
+            if code is not None:
+                codes.add(id(code))
+    return frozenset(codes)
+
+
+#: ``threading`` frames that only lead to a thread's own code (by code identity; the
+#: functions are the stdlib's, captured at import, before any patching could wrap them).
+_TRANSPARENT = _thread_bootstrap_codes()
 
 #: Code objects below which user code of a thread starts (zio.green.thread, zio.patch's runner),
 #: by identity: code objects compare equal by content, whatever their file.
@@ -127,7 +154,8 @@ def preemptible(frame: FrameType | None) -> bool:
 
     Walks from ``frame`` towards the bottom of the fiber's stack: the first
     zio frame must be an entry point, and no frame on the way may be an
-    import or ``socket.py``.  A stack without any zio frame is the main
+    import, ``socket.py`` or the stdlib's ``threading``/``queue`` code (but
+    for a thread's bootstrap frames).  A stack without any zio frame is the main
     program's own (``zio.patch.all()`` at its top): preemptible.
     """
     if frame is None:
@@ -137,7 +165,8 @@ def preemptible(frame: FrameType | None) -> bool:
             return True
         name = frame.f_globals.get("__name__") or ""
         if name in _UNSAFE_MODULES or name == "zio" or name.startswith("zio."):
-            return False
+            if id(frame.f_code) not in _TRANSPARENT:
+                return False
         frame = frame.f_back
     return True
 
