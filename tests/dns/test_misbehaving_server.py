@@ -41,6 +41,17 @@ def test_no_good_reply_is_eai_again_with_the_reason(run, bad_server: BadServer, 
     assert expected in notes(info.value)
 
 
+@pytest.mark.parametrize("flags", [0, socket.NI_NAMEREQD])
+def test_getnameinfo_with_failed_servers_is_eai_again(run, bad_server: BadServer, flags: int) -> None:
+    # glibc: TRY_AGAIN from the reverse lookup is EAI_AGAIN whatever the
+    # flags; only NXDOMAIN falls back to the numeric form.  (The server
+    # answers nothing to a question whose first label is not a behaviour.)
+    resolver = DNSResolver(bad_config(bad_server, timeout=0.2))
+    with pytest.raises(socket.gaierror) as info:
+        run(resolver.getnameinfo, ("10.0.0.99", 80), flags)
+    assert info.value.errno == socket.EAI_AGAIN
+
+
 def test_truncated_then_tcp(run, bad_server: BadServer) -> None:
     resolver = DNSResolver(bad_config(bad_server, timeout=2.0))
     assert run(lookup, resolver, "tcok.bad.test") == [TCP_GOOD]

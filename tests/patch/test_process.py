@@ -161,6 +161,64 @@ def test_waitpid_and_pipe_io_park_only_the_fiber(tmp_path) -> None:
     assert r["written"] == 200000 and r["read_back"]
 
 
+def test_os_read_and_write_wait_on_fds_that_are_blocking_for_the_program(tmp_path) -> None:
+    # A child's pipe and a blocking-mode socket: zio keeps their fds
+    # non-blocking, but plain Python's would block, and os.read on them
+    # waited for data there.  Under zio it raised BlockingIOError.
+    code = """
+        import json, os, socket, subprocess, threading, time
+        ticks = []
+        def ticker():
+            for _ in range(4):
+                ticks.append(time.monotonic()); time.sleep(0.05)
+        threading.Thread(target=ticker).start()
+        p = subprocess.Popen(["sh", "-c", "sleep 0.3; echo from child"], stdout=subprocess.PIPE)
+        t0 = time.monotonic()
+        from_pipe = os.read(p.stdout.fileno(), 100)
+        elapsed = time.monotonic() - t0
+        p.wait()
+        p.stdout.close()
+        a, b = socket.socketpair()
+        threading.Timer(0.05, b.sendall, (b"late",)).start()
+        from_socket = os.read(a.fileno(), 10)
+        big = b"y" * (1 << 20)                # far more than the socket buffers hold
+        received = []
+        def drain():
+            while sum(map(len, received)) < len(big):
+                received.append(b.recv(65536))
+        t = threading.Thread(target=drain); t.start()
+        written = os.write(a.fileno(), big)
+        t.join()
+        modes = {}
+        for name, timeout in (("non-blocking", 0.0), ("timeout", 5.0)):
+            a.settimeout(timeout)
+            try:
+                os.read(a.fileno(), 10)
+                modes[name] = "read"
+            except BlockingIOError:
+                modes[name] = "BlockingIOError"
+        quiet = subprocess.Popen(["sleep", "5"], stdout=subprocess.PIPE)
+        os.set_blocking(quiet.stdout.fileno(), False)  # the program's own choice (asyncio does this)
+        try:
+            os.read(quiet.stdout.fileno(), 10)
+            modes["pipe set non-blocking"] = "read"
+        except BlockingIOError:
+            modes["pipe set non-blocking"] = "BlockingIOError"
+        quiet.kill(); quiet.wait(); quiet.stdout.close()
+        print(json.dumps({"pipe": from_pipe.decode(), "socket": from_socket.decode(),
+                          "ticks_during_wait": sum(1 for x in ticks if t0 < x < t0 + elapsed),
+                          "written": written, "read_back": b"".join(received) == big, "modes": modes}))
+    """
+    expected = {"pipe": "from child\n", "socket": "late", "written": 1 << 20, "read_back": True,
+                "modes": {"non-blocking": "BlockingIOError", "timeout": "BlockingIOError",
+                          "pipe set non-blocking": "BlockingIOError"}}
+    plain = run_patched(code, tmp_path, patched=False).check()
+    patched = run_patched(code, tmp_path).check()
+    for result in (plain, patched):
+        assert {k: v for k, v in result.items() if k != "ticks_during_wait"} == expected, result
+    assert patched["ticks_during_wait"] >= 3, patched  # the wait parked only the fiber
+
+
 def test_fork_child_gets_a_fresh_hub_and_no_parent_fibers(tmp_path) -> None:
     r = run_patched(
         """

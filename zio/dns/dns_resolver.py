@@ -256,9 +256,13 @@ class DNSResolver(Resolver):
         try:
             host = self._reverse(family, plain)[0]
         except LookupFailed as exc:
+            # As glibc: servers that failed are EAI_AGAIN with or without
+            # NI_NAMEREQD; only a name that does not exist falls back to the
+            # numeric form (or EAI_NONAME with NI_NAMEREQD).
+            if exc.herrno == TRY_AGAIN:
+                raise _libc.gaierror("EAI_AGAIN", f"zio.dns: {exc.detail}") from None
             if flags & _socket.NI_NAMEREQD:
-                code = "EAI_AGAIN" if exc.herrno == TRY_AGAIN else "EAI_NONAME"
-                raise _libc.gaierror(code, f"zio.dns: {exc.detail}") from None
+                raise _libc.gaierror("EAI_NONAME", f"zio.dns: {exc.detail}") from None
             return numeric_host, service
         if flags & _socket.NI_NOFQDN:
             host = _strip_local_domain(host)

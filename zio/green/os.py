@@ -38,6 +38,7 @@ from .._core import _state
 from .._core.io import wait_fd
 from .._core.threadpool import run_in_thread
 from ..loop import READ, WRITE
+from . import _user_blocking
 from ._fdwait import wait_fd_until
 from ._reexport import reexport
 
@@ -47,9 +48,10 @@ reexport(globals(), _os)
 __all__ = [n for n in dir(_os) if not n.startswith("_")] + ["nb_read", "nb_write"]
 
 #: The names of ``os`` this module replaces (zio.patch and its tests read it).
-__implements__ = ["waitpid", "wait", "wait3", "wait4", "read", "write"]
+__implements__ = ["waitpid", "wait", "wait3", "wait4", "read", "write", "set_blocking"]
 
 _orig_read = _os.read
+_orig_set_blocking = _os.set_blocking
 _orig_write = _os.write
 _orig_waitpid = _os.waitpid
 _orig_wait = _os.wait
@@ -146,7 +148,19 @@ def read(fd: int, n: int, /) -> bytes:
     """:func:`os.read`; on a blocking pipe, socket or tty the fiber waits for data."""
     if _should_wait(fd, _select_mod.POLLIN):
         _wait_quietly(fd, READ)
-    return _orig_read(fd, n)
+    try:
+        return _orig_read(fd, n)
+    except BlockingIOError:
+        # A green socket's or child pipe's fd: non-blocking for zio's sake
+        # only, so wait as the blocking fd the program believes it is.
+        if not (_user_blocking.is_user_blocking(fd) and _can_park()):
+            raise
+    while True:
+        wait_fd(fd, READ)
+        try:
+            return _orig_read(fd, n)
+        except BlockingIOError:
+            pass
 
 
 def write(fd: int, data: Any, /) -> int:
@@ -156,6 +170,8 @@ def write(fd: int, data: Any, /) -> int:
     is written (in pipe-atomic chunks), or with the count written before an
     error ended it.
     """
+    if fd in _user_blocking._files and _user_blocking.is_user_blocking(fd) and _can_park():
+        return _write_all_parking(fd, data)
     if not _should_wait(fd, _select_mod.POLLOUT):
         view = memoryview(data)
         if len(view) <= _PIPE_BUF or not _is_waitable_blocking(fd):
@@ -172,6 +188,36 @@ def write(fd: int, data: Any, /) -> int:
                 return total
             raise
     return total
+
+
+def set_blocking(fd: int, blocking: bool, /) -> None:
+    """:func:`os.set_blocking`.  The mode set now is the program's own.
+
+    The fd of a green socket or child pipe is non-blocking for zio's sake
+    and :func:`read`/:func:`write` wait on it as on a blocking fd; once the
+    program sets a mode itself (asyncio makes a child's pipe non-blocking
+    and expects ``BlockingIOError``), that mode is what they honour.
+    """
+    _orig_set_blocking(fd, blocking)
+    _user_blocking.forget(fd)
+
+
+def _write_all_parking(fd: int, data: Any) -> int:
+    """write() to a non-blocking fd whose owner's mode is blocking: all of ``data``, parking while full."""
+    view = memoryview(data).cast("B")
+    total = 0
+    while True:
+        try:
+            total += _orig_write(fd, view[total:])
+        except BlockingIOError:
+            pass
+        except OSError:
+            if total:
+                return total  # as a blocking write interrupted by an error reports
+            raise
+        if total >= len(view):
+            return total
+        wait_fd(fd, WRITE)
 
 
 def _blocking_and_open_for(fd: int, events: int) -> bool:

@@ -42,6 +42,7 @@ from typing import Any
 from .. import dns as _dns
 from .._core.io import notify_closing as _notify_closing
 from .._core.io import wait_fd as _wait_fd
+from . import _user_blocking
 from ._reexport import reexport
 from ._wait import READ, WRITE, monotonic, raise_if_cancelled, wait_io
 
@@ -126,6 +127,8 @@ class socket(_std.socket):
         # the fd itself non-blocking for good.
         self._timeout: float | None = _c_gettimeout(self)
         _c_settimeout(self, 0.0)
+        if self._timeout is None:
+            _user_blocking.remember(_c_fileno(self))
         # Whether the last plain recv()/recv_into() emptied the receive
         # buffer (a hint: see recv).  None for datagram and other non-stream
         # sockets, where each message is short and the next may be queued.
@@ -138,6 +141,7 @@ class socket(_std.socket):
         # The C call re-asserts O_NONBLOCK on the fd, which also raises
         # OSError(EBADF) for a closed socket or fd, exactly as the stdlib does.
         _c_settimeout(self, 0.0)
+        self._note_fd_mode()
 
     def gettimeout(self) -> float | None:
         """The timeout set with :meth:`settimeout` (None: blocking)."""
@@ -147,6 +151,16 @@ class socket(_std.socket):
         """``setblocking(True)`` is ``settimeout(None)``; ``setblocking(False)`` is ``settimeout(0.0)``."""
         self._timeout = None if flag else 0.0
         _c_settimeout(self, 0.0)  # errors (EBADF) as in the stdlib; see settimeout
+        self._note_fd_mode()
+
+    def _note_fd_mode(self) -> None:
+        # In blocking mode the stdlib's fd would block: os.read/os.write on it
+        # must wait (zio.green._user_blocking).  With a timeout the stdlib's fd
+        # is non-blocking too, and os.read raises BlockingIOError there as well.
+        if self._timeout is None:
+            _user_blocking.remember(_c_fileno(self))
+        else:
+            _user_blocking.forget(_c_fileno(self))
 
     def getblocking(self) -> bool:
         """False only in non-blocking mode (timeout 0.0)."""
@@ -515,6 +529,7 @@ class socket(_std.socket):
             # Wake fibers blocked on this socket and drop the backend
             # registration *before* the number can be reused.
             _notify_closing(fd)
+            _user_blocking.forget(fd)
         _ss.close(self)
 
     def detach(self) -> int:
@@ -522,6 +537,7 @@ class socket(_std.socket):
         fd = _c_fileno(self)
         if fd >= 0:
             _notify_closing(fd)
+            _user_blocking.forget(fd)
             if self._timeout is None:
                 # The fd goes to code that will use it directly (multiprocessing's
                 # Connection reads it with os.read): give it back in the blocking
@@ -537,6 +553,7 @@ class socket(_std.socket):
             fd = _c_fileno(self)
             if fd >= 0:
                 _notify_closing(fd)
+                _user_blocking.forget(fd)
         except Exception:  # noqa: BLE001 - interpreter shutdown, wrong thread
             pass
         _csocket.__del__(self)

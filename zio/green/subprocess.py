@@ -39,6 +39,7 @@ from typing import Any
 from .._core.errors import ClosedResourceError
 from .._core.io import notify_closing, wait_fd
 from ..loop import READ, WRITE
+from . import _user_blocking
 from . import os as _gos
 from . import threading as _gthreading
 from ._fdwait import wait_fd_until
@@ -52,7 +53,8 @@ __all__ = list(_std.__all__)
 __implements__ = ["Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"]
 
 
-#: fds of the open green pipes: zio set O_NONBLOCK on their file description.
+#: fds of the open green pipes: zio set O_NONBLOCK on their file description
+#: (also recorded in _user_blocking, for os.read/os.write on them).
 _green_pipe_fds: set[int] = set()
 
 
@@ -66,6 +68,7 @@ class _GreenPipe(_io.RawIOBase):
         self.mode = "rb" if self._reading else "wb"
         _gos.set_blocking(fd, False)
         _green_pipe_fds.add(fd)
+        _user_blocking.remember(fd)
 
     @property
     def name(self) -> int:
@@ -118,6 +121,7 @@ class _GreenPipe(_io.RawIOBase):
                 super().close()
             finally:
                 _green_pipe_fds.discard(self._fd)
+                _user_blocking.forget(self._fd)
                 notify_closing(self._fd)
                 _gos.close(self._fd)
 
