@@ -358,6 +358,57 @@ def test_a_handler_run_in_a_fiber_is_in_the_main_thread(tmp_path) -> None:
     assert r["after"] == {"ident": True, "current": "MainThread"}
 
 
+def test_a_thread_waiting_in_sigwait_lets_the_others_run(tmp_path) -> None:
+    # The "signal thread" pattern: block the signals, wait for them in a
+    # thread.  As a fiber, the real sigwait blocked the OS thread: the main
+    # thread never ran again and the program hung.
+    code = """
+        import json, os, signal, threading, time
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+        got, ticks = [], []
+        def waiter():
+            got.append(repr(signal.sigwait({signal.SIGUSR1})))
+            info = signal.sigwaitinfo({signal.SIGUSR2})
+            got.append([info.si_signo, info.si_pid == os.getpid()])
+        t = threading.Thread(target=waiter)
+        t.start()
+        for _ in range(3):
+            ticks.append(time.monotonic())
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGUSR2)
+        t.join()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR2})
+        timed_out = signal.sigtimedwait({signal.SIGUSR2}, 0.05)   # not blocked: still just a wait
+        mask = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+        print(json.dumps({"got": got, "ticks": len(ticks), "timed_out": timed_out,
+                          "mask_after": mask, "usr1": int(signal.SIGUSR1), "usr2": int(signal.SIGUSR2)}))
+    """
+    plain = run_patched(code, tmp_path, patched=False).check()
+    patched = run_patched(code, tmp_path, timeout=30).check()
+    assert patched == plain
+    assert patched["got"] == [f"<Signals.SIGUSR1: {plain['usr1']}>", [plain["usr2"], True]]
+    assert patched["ticks"] == 3 and patched["timed_out"] is None and patched["mask_after"] == [plain["usr1"]]
+
+
+def test_a_cancelled_sigwait_took_no_signal(tmp_path) -> None:
+    r = run_patched(
+        """
+        import json, os, signal
+        import zio
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        with zio.move_on_after(0.05) as scope:
+            signal.sigwait({signal.SIGUSR1})
+        os.kill(os.getpid(), signal.SIGUSR1)   # after the cancelled wait: still pending
+        info = signal.sigtimedwait({signal.SIGUSR1}, 0)
+        print(json.dumps({"cancelled": scope.cancelled_caught, "pending": info.si_signo == signal.SIGUSR1}))
+        """,
+        tmp_path,
+        timeout=30,
+    ).check()
+    assert r == {"cancelled": True, "pending": True}
+
+
 def test_a_signal_goes_to_the_handler_installed_when_it_arrived(tmp_path) -> None:
     # CPython runs a handler at the next bytecode of the main thread, before
     # the program can install another.  zio runs it in a fiber a little later:

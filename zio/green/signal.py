@@ -17,7 +17,8 @@ into the main task at its blocking point, as CPython would raise it in the
 main thread (``signal.alarm`` timeouts keep working).  The loop's signal
 wakeup fd (``Loop.add_signal_handler``) stays armed so a signal that hits
 another thread still wakes the hub.  :func:`pause` parks the calling fiber
-until a handler has run.  Like CPython, deliveries of one signal that
+until a handler has run; :func:`sigwait`, :func:`sigwaitinfo` and
+:func:`sigtimedwait` park the calling fiber (:mod:`zio.green._sigwait`).  Like CPython, deliveries of one signal that
 arrive before its handler got to run are coalesced into one call.
 
 zio's time slicing of patched threads (:mod:`zio._core.preempt`) borrows
@@ -42,16 +43,18 @@ from .._core import ki as _ki
 from .._core import preempt as _preempt
 from .._core.ki import _protected
 from ..loop import WrongThreadError
-from . import _locks
+from . import _locks, _sigwait
 from . import os as _gos
 from ._reexport import reexport
 
 reexport(globals(), _std)
+for _name in _sigwait.AVAILABLE:
+    globals()[_name] = getattr(_sigwait, _name)
 
 __all__ = [n for n in dir(_std) if not n.startswith("_")]
 
 #: The names of ``signal`` this module replaces (zio.patch and its tests read it).
-__implements__ = ["signal", "getsignal", "pause"]
+__implements__ = ["signal", "getsignal", "pause", *_sigwait.AVAILABLE]
 
 _orig_signal = _std.signal
 _orig_getsignal = _std.getsignal
