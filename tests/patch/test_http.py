@@ -65,8 +65,8 @@ print(json.dumps({"elapsed": elapsed, "ok": paths == [f"/item/{i}" for i in rang
     ).check()
     assert r["ok"]
     # Sequentially 10 s; concurrently one delay plus the CPU of 100 requests
-    # on both ends (~0.5 s here, more when CI shares the cores).
-    assert r["elapsed"] < 2.0, r
+    # on both ends (~0.3-0.5 s here): well under 1 s, as the issue asks.
+    assert r["elapsed"] < 1.0, r
     assert r["app_os_threads"] == 1  # every handler and client ran in the main OS thread
 
 

@@ -79,6 +79,7 @@ def test_requests_hundred_concurrent_requests(tmp_path, tls: bool) -> None:
     r = run_patched(PROGRAM.format(tls=tls), tmp_path, timeout=90).check()
     assert r["ok"] and r["direct"] == "/direct" and r["verify_failed"]
     assert r["app_os_threads"] == 1
-    # Sequentially this takes 10 s.  TLS handshakes cost CPU (about 5 ms for
-    # both ends of each), so HTTPS gets more room on a loaded 2-core machine.
-    assert r["elapsed"] < (4.0 if tls else 2.0), r
+    # Sequentially this takes 10 s; the issue asks for well under 1 s (0.3 s
+    # here).  TLS handshakes cost CPU (about 5 ms for both ends of each, 0.5 s
+    # in all here), so HTTPS gets more room on a loaded 2-core machine.
+    assert r["elapsed"] < (2.0 if tls else 1.0), r
