@@ -28,6 +28,8 @@ def test_sockets_from_stdlib_functions_are_the_patched_class(tmp_path) -> None:
         report = {
             "all_patched": all(isinstance(s, socket.socket) for s in made),
             "sockettype": socket.SocketType is _socket.socket,
+            "reprs": sorted({repr(s).split(" fd=")[0] for s in made}),
+            "qualname": type(a).__qualname__,
         }
 
         class Timeouts(socket.socket):
@@ -48,7 +50,13 @@ def test_sockets_from_stdlib_functions_are_the_patched_class(tmp_path) -> None:
         """,
         tmp_path,
     ).check()
-    assert result == {"all_patched": True, "sockettype": True, "mock_seen": True}
+    assert result == {
+        "all_patched": True,
+        "sockettype": True,
+        "mock_seen": True,
+        "reprs": ["<socket.socket"],  # as the stdlib's, not <socket.patched_socket_class.<locals>.socket
+        "qualname": "socket",
+    }
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="subprocess._fork_exec and _USE_VFORK are new in 3.11")

@@ -67,6 +67,7 @@ def patched_socket_class() -> type:
                 super().listen(max(backlog, maximum))
 
         socket.__module__ = "socket"
+        socket.__qualname__ = "socket"  # repr() shows <socket.socket fd=...>, as the stdlib's
         _cls_cache["socket"] = cls = socket
     return cls
 
