@@ -105,7 +105,8 @@ def test_hosts_file_parsing() -> None:
     )
     assert [e.address for e in hosts.lookup("short")] == ["10.0.0.1"]
     assert [e.address for e in hosts.lookup("LOCALHOST")] == ["127.0.0.1", "::1"]
-    assert [e.address for e in hosts.lookup("web.example.")] == ["192.0.2.1", "192.0.2.2"]
+    assert [e.address for e in hosts.lookup("WEB.example")] == ["192.0.2.1", "192.0.2.2"]
+    assert hosts.lookup("web.example.") == []  # glibc: "localhost." is not in /etc/hosts either
     assert hosts.lookup("www")[0].names == ("Web.Example", "web", "www")
     assert hosts.lookup("name") == [] and hosts.lookup("scoped") == []
     assert hosts.reverse(socket.AF_INET, socket.inet_aton("192.0.2.1")).names[0] == "Web.Example"
@@ -126,6 +127,12 @@ def test_hosts_names_and_aliases_through_the_resolver(tmp_path) -> None:
     assert zio.run(resolver.gethostbyaddr, "192.0.2.2") == ("web.example", ["mirror"], ["192.0.2.2"])
     result = zio.run(resolver.getaddrinfo, "web.example", 80, socket.AF_INET6, socket.SOCK_STREAM)
     assert [r[4] for r in result] == [("2001:db8::1", 80, 0, 0)]
+    # glibc's files source compares names exactly (but for case): with a
+    # trailing dot the name is not the file's, and goes to the (unreachable) servers.
+    assert zio.run(resolver.gethostbyname, "WEB.example") == "192.0.2.1"
+    with pytest.raises(socket.gaierror) as info:
+        zio.run(resolver.gethostbyname, "web.example.")
+    assert info.value.errno == socket.EAI_AGAIN
 
 
 def test_selection_rules(tmp_path) -> None:

@@ -60,8 +60,13 @@ class HostsFile:
                     entries.append(entry)
 
     def lookup(self, name: str) -> list[HostsEntry]:
-        """Every line naming ``name`` (any family), in file order."""
-        return list(self._by_name.get(name.rstrip(".").lower(), ()))
+        """Every line naming ``name`` (any family), in file order.
+
+        Names compare as glibc's ``files`` source compares them: ignoring case,
+        and exactly otherwise, so ``localhost.`` is not ``localhost`` (it goes
+        to DNS, as an absolute name).
+        """
+        return list(self._by_name.get(name.lower(), ()))
 
     def reverse(self, family: int, packed: bytes) -> HostsEntry | None:
         """The first line with this address (``packed`` as from ``inet_pton``), if any."""
