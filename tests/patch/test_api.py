@@ -205,6 +205,55 @@ def test_late_patch_rebinds_early_imports_and_warns(tmp_path) -> None:
     assert "early-real-thread" in joined and "python -m zio.patch" in joined
 
 
+def test_selectors_made_before_patching_are_fixed_up(tmp_path) -> None:
+    # Unfixed, an early selector's select() blocked the whole OS thread: no
+    # other thread ran during its timeout.
+    result = run_patched(
+        """
+        import json, selectors, socket
+        made = [selectors.DefaultSelector(), selectors.PollSelector(), selectors.SelectSelector()]
+        a, b = socket.socketpair()
+        for sel in made:
+            sel.register(a, selectors.EVENT_READ, "a")
+        import zio.patch
+        zio.patch.all()
+        import threading, time
+        report = {}
+        for sel in made:
+            ticks = []
+            stop = threading.Event()
+            def ticker():
+                while not stop.is_set():
+                    ticks.append(time.monotonic())
+                    time.sleep(0.01)
+            t = threading.Thread(target=ticker)
+            t.start()
+            t0 = time.monotonic()
+            timed_out = sel.select(0.2)
+            t1 = time.monotonic()
+            stop.set()
+            t.join()
+            report[type(sel).__name__] = {
+                "class": type(sel).__module__, "timed_out": timed_out,
+                "ticks_during": sum(1 for x in ticks if t0 < x < t1),
+            }
+        b.send(b"x")
+        for sel in made:
+            report[type(sel).__name__]["ready"] = [(key.data, events) for key, events in sel.select(1)]
+            sel.close()
+        print(json.dumps(report))
+        """,
+        tmp_path,
+        patched=False,
+    )
+    r = result.check()
+    assert set(r) == {"EpollSelector", "PollSelector", "SelectSelector"}
+    for name, seen in r.items():
+        assert seen["class"] == "zio.green.selectors" and seen["timed_out"] == [], (name, seen)
+        assert seen["ticks_during"] >= 5, (name, seen)  # the other thread ran during the 0.2 s wait
+        assert seen["ready"] == [["a", 1]], (name, seen)  # registrations made before patching kept
+
+
 def test_zio_thread_pool_stays_real_threads(tmp_path) -> None:
     result = run_patched(
         """

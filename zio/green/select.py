@@ -206,6 +206,18 @@ if _poll is not None:
         """A cooperative polling object (``select.poll()``): its :meth:`poll` parks the fiber."""
         return _PollObject(_MAKE)
 
+    def adopt_poll(real: Any, masks: dict[int, int]) -> _PollObject:
+        """A cooperative polling object on a real ``select.poll`` object and its registrations.
+
+        For zio.patch's fix-up of selectors made before patching; ``masks``
+        is what is registered (the real object does not tell).
+        """
+        self = _PollObject.__new__(_PollObject)
+        self._poller = real
+        self._masks = dict(masks)
+        self._polling = False
+        return self
+
 
 if _epoll is not None:
 
@@ -225,6 +237,13 @@ if _epoll is not None:
             """Wrap an existing epoll fd (the object takes ownership of it)."""
             self = cls.__new__(cls)
             self._epoll = _epoll.fromfd(fd)
+            return self
+
+        @classmethod
+        def adopt(cls, real: Any) -> "epoll":
+            """Wrap a real ``select.epoll`` object, registrations and all (zio.patch's fix-up)."""
+            self = cls.__new__(cls)
+            self._epoll = real
             return self
 
         @property
