@@ -170,10 +170,13 @@ def test_cli_usage_errors(tmp_path) -> None:
 
 
 def test_late_patch_rebinds_early_imports_and_warns(tmp_path) -> None:
-    (tmp_path / "early.py").write_text("from time import sleep\nfrom threading import get_ident\n")
+    (tmp_path / "early.py").write_text(
+        "from time import sleep\nfrom threading import get_ident\n"
+        "import queue, threading\nLOCK = threading.Lock()\nJOBS = queue.Queue()\nNOT_A_LOCK = 5\n"
+    )
     result = run_patched(
         """
-        import json, logging, threading, warnings
+        import json, logging, tempfile, threading, warnings
         import early                       # bound the blocking names first
         logging.basicConfig()
         stop = threading.Event()
@@ -192,6 +195,8 @@ def test_late_patch_rebinds_early_imports_and_warns(tmp_path) -> None:
             "handler_lock": type(logging.getLogger().handlers[0].lock).__module__,
             "warnings": [str(w.message) for w in caught if w.category.__name__ == "ZioPatchWarning"],
             "fixed": zio.patch.fixed_references.get("time", []),
+            "fixed_locks": zio.patch.fixed_references.get("thread", []),
+            "tempfile_lock": type(tempfile._once_lock).__module__,
         }))
         """,
         tmp_path,
@@ -203,6 +208,10 @@ def test_late_patch_rebinds_early_imports_and_warns(tmp_path) -> None:
     assert "early.sleep" in r["fixed"]
     joined = "\n".join(r["warnings"])
     assert "early-real-thread" in joined and "python -m zio.patch" in joined
+    # Module-level locks made before patching: the program's are named (they
+    # cannot be swapped safely), the stdlib's are replaced by green ones.
+    assert "3 module-level lock(s)" in joined and "(__main__.stop, early.JOBS, early.LOCK)" in joined, joined
+    assert "tempfile._once_lock" in r["fixed_locks"] and r["tempfile_lock"].startswith("zio.green")
 
 
 def test_selectors_made_before_patching_are_fixed_up(tmp_path) -> None:

@@ -107,24 +107,37 @@ def _fix_logging() -> list[str]:
     return fixed
 
 
-def _fix_threading_locks(threading: Any) -> list[str]:
-    """threading's own module locks were made when it was imported, before patching.
+#: Module-level locks of the stdlib made when their module was imported (before
+#: patching, if it was): (module, attribute, "lock" or "rlock").  Each is only
+#: ever used through its module global, so a fresh green one replaces it safely.
+_STDLIB_MODULE_LOCKS = (
+    ("threading", "_active_limbo_lock", "rlock"),
+    ("threading", "_shutdown_locks_lock", "lock"),
+    ("tempfile", "_once_lock", "lock"),
+    ("concurrent.futures.thread", "_global_shutdown_lock", "lock"),
+    ("webbrowser", "_lock", "rlock"),
+)
+
+
+def _fix_stdlib_module_locks() -> list[str]:
+    """The stdlib's module-level locks that were made before patching become green.
 
     Real locks belong to the OS thread, which every fiber shares.  Nothing
     blocks while holding these, so without preemption no other fiber ever
     saw one held; but a fiber time-sliced (zio._core.preempt) inside
     ``with _shutdown_locks_lock:`` would leave the next fiber that starts a
-    thread blocking the whole OS thread on it.  (A forked child re-creates
-    them through the patched factories already.)
+    thread blocking the whole OS thread on it.  A lock held right now is left
+    alone.  (A forked child re-creates them through the patched factories.)
     """
     fixed = []
-    for name, make in (("_active_limbo_lock", _locks.RLock), ("_shutdown_locks_lock", green_thread.allocate_lock)):
-        lock = getattr(threading, name, None)
+    for module_name, name, kind in _STDLIB_MODULE_LOCKS:
+        module = sys.modules.get(module_name)
+        lock = getattr(module, name, None)
         if lock is None or isinstance(lock, (_locks.RLock, green_thread.LockType)):
             continue
         if _unheld(lock):
-            setattr(threading, name, make())
-            fixed.append(f"threading.{name}")
+            setattr(module, name, _locks.RLock() if kind == "rlock" else green_thread.allocate_lock())
+            fixed.append(f"{module_name}.{name}")
     return fixed
 
 
@@ -187,10 +200,13 @@ def apply() -> None:
     originals.append((saved["_threading_local"]["local"], green_local))
     fixed = rebind_references(originals, {"_thread", "threading", "_threading_local"})
     fixed += _fix_logging()
-    fixed += _fix_threading_locks(threading)
+    fixed += _fix_stdlib_module_locks()
     held = _held_real_locks_hint()
     if held:
         warn_once("thread:held", held)
+    early_locks = _early_real_locks_hint(saved["_thread"]["allocate_lock"], saved["_thread"]["RLock"])
+    if early_locks:
+        warn_once("thread:early-locks", early_locks)
     note_fixed("thread", fixed)
     # asyncio keeps "the running loop" per OS thread: make it per fiber (thread).
     # Imported only now: the import machinery it needs imports tempfile, whose
@@ -224,6 +240,55 @@ def _start_time_slicing() -> None:
         preempt.set_time_slice(seconds)
     except RuntimeError as exc:  # SIGURG is the program's
         warn_once("thread:time-slice-signal", f"zio.patch: patched threads are not time-sliced: {exc}")
+
+
+def _real_lock_inside(value: Any, real_types: tuple[type, ...]) -> bool:
+    """Whether ``value`` is a real lock, or a Condition/Event/Semaphore/Barrier/Queue built on one."""
+    import threading
+
+    if isinstance(value, real_types):
+        return True
+    if isinstance(value, threading.Condition):
+        inner = value._lock
+    elif isinstance(value, (threading.Event, threading.Semaphore, threading.Barrier)):
+        inner = value._cond._lock
+    else:
+        queue = sys.modules.get("queue")
+        if queue is None or not isinstance(value, queue.Queue):
+            return False
+        inner = value.mutex
+    return isinstance(inner, real_types)
+
+
+def _early_real_locks_hint(allocate_lock: Any, rlock: Any) -> str:
+    """Module-level locks (and Conditions, Events, Semaphores, Queues) made before patching: name them.
+
+    They stay real locks, which belong to the OS thread that every fiber
+    shares: a fiber that blocks (or is preempted) while holding one leaves
+    the next fiber that asks for it blocking the whole thread.  They are
+    not replaced: code may hold references to them elsewhere, and two locks
+    where there was one would break the exclusion.
+    """
+    from .._fixup import _excluded
+
+    real_types = (type(allocate_lock()), type(rlock()))
+    found = []
+    for module_name, module in list(sys.modules.items()):
+        if module is None or _excluded(module_name, {"threading", "_thread", "_threading_local", "logging"}):
+            continue
+        for attr, value in list(getattr(module, "__dict__", {}).items()):
+            try:
+                if _real_lock_inside(value, real_types):
+                    found.append(f"{module_name}.{attr}")
+            except Exception:  # noqa: BLE001 - an odd object's attribute access: not a lock
+                continue
+    if not found:
+        return ""
+    shown = ", ".join(sorted(found)[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    return (
+        f"zio.patch: {len(found)} module-level lock(s) were made before patching and stay real locks "
+        f"({shown}); a thread that blocks while holding one blocks every thread. " + patch_earlier_advice()
+    )
 
 
 def _held_real_locks_hint() -> str:
