@@ -8,12 +8,12 @@ nothing can ever end reported, with :func:`deadlock_message`, as a
 
 from __future__ import annotations
 
-import sys
 import threading
 from _thread import get_ident as _os_thread_ident  # the OS thread, even after zio.patch
 from typing import Any
 
 from . import _state
+from ._frames import current_frames
 from .ki import _on_sigint
 
 __all__ = ["certainly_stuck", "deadlock_message"]
@@ -23,7 +23,7 @@ def certainly_stuck(hub: Any) -> bool:
     """Whether nothing outside ``hub``'s queue and loop can ever wake one of its parked tasks."""
     if _state.starting_threads:
         return False  # a thread about to run (no frame yet) may still wake someone
-    others = set(sys._current_frames()) - {hub.thread_id} - hub._idle_thread_ids()
+    others = set(current_frames()) - {hub.thread_id} - hub._idle_thread_ids()
     if others:
         return False  # another thread may still set an Event or send on a channel
     # The caller saw no queued thread-safe callback *before* the threads were

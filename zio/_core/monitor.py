@@ -41,6 +41,8 @@ import weakref
 from _thread import allocate_lock, get_ident, start_new_thread
 from typing import Any, Callable, NamedTuple
 
+from ._frames import current_frames
+
 __all__ = ["BlockingMonitor", "BlockingReport", "monitor_blocking"]
 
 logger = logging.getLogger("zio.monitor")
@@ -176,7 +178,7 @@ class BlockingMonitor:
                 continue
             # Frames only now, for the report: sys._current_frames() walks the
             # threads of every interpreter, which is not free.
-            frame = sys._current_frames().get(hub.thread_id)
+            frame = current_frames().get(hub.thread_id)
             if frame is None:
                 continue  # the thread is gone or runs no Python code: nothing to show
             task = _running_task(hub)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._core._frames import current_frames
 from . import _real
 
 __all__ = ["Snapshot", "take", "leaks_between", "wait_for_no_leaks"]
@@ -91,7 +92,7 @@ def _fds(proc: Any) -> dict[Any, str]:
 def _threads(ignore: set[int]) -> dict[int, str]:
     active = getattr(threading, "_active", {})
     result = {}
-    for ident, frame in sys._current_frames().items():
+    for ident, frame in current_frames().items():
         if ident in ignore:
             continue
         thread = active.get(ident)

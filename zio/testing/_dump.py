@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import traceback
 from typing import Any
 
 from .._core import _state
+from .._core._frames import current_frames
 
 __all__ = ["format_tasks", "format_threads", "task_stack", "parked_location"]
 
@@ -100,7 +100,7 @@ def format_tasks(hub: Any = None, *, limit: int = 12, include_root: bool = True,
 
 def format_threads(*, limit: int = 12, exclude: set[int] | None = None, full: bool = False) -> str:
     """Every OS thread running Python code, with its name and its stack's last ``limit`` frames."""
-    frames = sys._current_frames()
+    frames = current_frames()
     active = getattr(threading, "_active", {})
     lines = [f"{len(frames)} thread(s):"]
     for ident, frame in frames.items():
