@@ -221,6 +221,9 @@ def test_selectors_made_before_patching_are_fixed_up(tmp_path) -> None:
         """
         import json, selectors, socket
         made = [selectors.DefaultSelector(), selectors.PollSelector(), selectors.SelectSelector()]
+        closed = [selectors.DefaultSelector(), selectors.PollSelector()]
+        for sel in closed:
+            sel.close()                    # already closed when patching: must not break it
         a, b = socket.socketpair()
         for sel in made:
             sel.register(a, selectors.EVENT_READ, "a")

@@ -42,17 +42,28 @@ def fix_up_early_selectors(originals: dict[str, type], green_selectors: Any) -> 
         name = by_class.get(type(obj))
         if name is None:
             continue
-        real = getattr(obj, "_selector", None)
-        if name == "EpollSelector" and real is not None and not isinstance(real, green_select.epoll):
-            obj._selector = green_select.epoll.adopt(real)
-        elif name == "PollSelector" and real is not None and hasattr(green_select, "adopt_poll"):
-            # What PollSelector.register gave the poll object, per registered fd.
-            masks = {
-                key.fd: (obj._EVENT_READ if key.events & _std.EVENT_READ else 0)
-                | (obj._EVENT_WRITE if key.events & _std.EVENT_WRITE else 0)
-                for key in obj.get_map().values()
-            }
-            obj._selector = green_select.adopt_poll(real, masks)
+        try:
+            _adopt(obj, name, green_select)
+        except Exception:  # noqa: BLE001 - an odd (subclassed, half-closed) object: leave it as it was
+            continue
         obj.__class__ = getattr(green_selectors, name)
         fixed += 1
     return fixed
+
+
+def _adopt(obj: Any, name: str, green_select: Any) -> None:
+    """Wrap ``obj``'s real epoll/poll object in the cooperative one (a closed selector keeps its own)."""
+    real = getattr(obj, "_selector", None)
+    mapping = obj.get_map()  # None once closed
+    if real is None or mapping is None:
+        return
+    if name == "EpollSelector" and not isinstance(real, green_select.epoll):
+        obj._selector = green_select.epoll.adopt(real)
+    elif name == "PollSelector" and hasattr(green_select, "adopt_poll"):
+        # What PollSelector.register gave the poll object, per registered fd.
+        masks = {
+            key.fd: (obj._EVENT_READ if key.events & _std.EVENT_READ else 0)
+            | (obj._EVENT_WRITE if key.events & _std.EVENT_WRITE else 0)
+            for key in mapping.values()
+        }
+        obj._selector = green_select.adopt_poll(real, masks)
