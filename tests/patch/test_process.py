@@ -409,6 +409,37 @@ def test_a_cancelled_sigwait_took_no_signal(tmp_path) -> None:
     assert r == {"cancelled": True, "pending": True}
 
 
+def test_a_thread_that_signals_then_wakes_the_main_thread_is_seen_in_that_order(tmp_path) -> None:
+    # CPython runs the handler before the main thread's next bytecode, so the
+    # main thread, woken by the signalling thread right after, sees its effect
+    # (test_threadsignals relies on it).  Queued through the loop, the handler
+    # ran after the main thread had resumed whenever the hub did not poll in
+    # between: a timing-dependent failure (seen once in CI on 3.13).
+    r = run_patched(
+        """
+        import _thread, json, signal, threading
+        seen = []
+        signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(threading.get_ident()))
+        done = _thread.allocate_lock()
+        def signal_then_release():
+            signal.raise_signal(signal.SIGUSR1)
+            done.release()
+        misses = 0
+        for i in range(200):
+            done.acquire()
+            _thread.start_new_thread(signal_then_release, ())
+            done.acquire()          # released by the thread right after its signal
+            misses += len(seen) != i + 1
+            done.release()
+        print(json.dumps({"misses": misses, "handled": len(seen),
+                          "in_main": set(seen) == {threading.main_thread().ident}}))
+        """,
+        tmp_path,
+        timeout=60,
+    ).check()
+    assert r == {"misses": 0, "handled": 200, "in_main": True}
+
+
 def test_a_signal_goes_to_the_handler_installed_when_it_arrived(tmp_path) -> None:
     # CPython runs a handler at the next bytecode of the main thread, before
     # the program can install another.  zio runs it in a fiber a little later:

@@ -197,6 +197,20 @@ class Hub:
         self.runnable.append(task)
         return task
 
+    def queue_first(self, task: Task) -> bool:
+        """Move ``task`` (the last one :meth:`spawn` queued) to the front of the run queue.
+
+        Unlike :meth:`run_first` the caller goes on running; ``task`` is the
+        next to run once it parks or is preempted.  Returns False (and leaves
+        the queue alone) if ``task`` is not the last queued.
+        """
+        runnable = self.runnable
+        if not runnable or runnable[-1] is not task:
+            return False
+        runnable.pop()
+        runnable.appendleft(task)
+        return True
+
     def run_first(self, task: Task) -> bool:
         """Run the task just spawned before the caller goes on; False if it cannot.
 

@@ -166,9 +166,21 @@ def _on_signal(signalnum: int, frame: Any) -> None:
     # runs it at the next bytecode, before the program could replace it, and
     # the fiber below may only start after the program did.
     key = (signalnum, id(entry[0]))
-    if key not in _queued:
-        _queued.add(key)
-        hub.loop.call_soon_threadsafe(_dispatch, hub, signalnum, entry[0])
+    if key in _queued:
+        return
+    _queued.add(key)
+    if g is not hub.greenlet and _preempt.preemptible(frame):
+        # A patched thread running its own code (``signal.raise_signal``, or a
+        # signal that landed meanwhile): queue the handler's fiber now, at the
+        # front.  CPython runs the handler before the main thread's next
+        # bytecode, so whatever this thread does next (release a lock the main
+        # thread waits on) is seen after the handler ran; queued through the
+        # loop, the main thread could resume first.  This thread goes on
+        # running, as CPython's does (switching to the handler here would let
+        # a thread that signals in a loop starve every other).
+        hub.queue_first(hub.spawn(_run_handler, (hub, signalnum, entry[0]), name=f"signal-handler:{signalnum}"))
+        return
+    hub.loop.call_soon_threadsafe(_dispatch, hub, signalnum, entry[0])
 
 
 def _dispatch(hub: Any, signalnum: int, handler: Callable[..., Any]) -> None:
@@ -232,6 +244,6 @@ def _reinstall_after_fork() -> None:
 
 _gos.register_after_fork(_reinstall_after_fork)
 
-for _fn in (signal, getsignal, pause):
+for _fn in (signal, getsignal, pause, *(getattr(_sigwait, _name) for _name in _sigwait.AVAILABLE)):
     _fn.__module__ = "signal"  # as the functions they replace (the stdlib's own tests check it)
 del _fn
