@@ -228,16 +228,11 @@ class Hub:
         does nothing and returns False when the caller cannot yield (the hub
         itself, a greenlet zio does not know) or ``task`` is not the last queued.
         """
-        runnable = self.runnable
-        if not runnable or runnable[-1] is not task:
-            return False
         me = self._running_task()
         # (A signal handler may run inside park() after it marked the task parked.)
-        if me is None or me._parked:
+        if me is None or me._parked or not self.queue_first(task):
             return False
-        runnable.pop()
-        runnable.appendleft(me)
-        runnable.appendleft(task)
+        self.runnable.insert(1, me)
         self._hold_poll = True
         try:
             self._switch_to_hub()

@@ -78,7 +78,7 @@ def _wait(sigset: Iterable[Any], timeout: float | None) -> Any:
 
 def sigwait(sigset: Iterable[Any], /) -> int:
     """:func:`signal.sigwait`: the number of the first of ``sigset`` to be pending, taken from the pending set."""
-    if _real_sigtimedwait is None or not _gos._can_park():
+    if not _gos._can_park():
         return _real_sigwait(sigset)
     signum = _wait(sigset, None).si_signo
     try:

@@ -155,12 +155,7 @@ def read(fd: int, n: int, /) -> bytes:
         # only, so wait as the blocking fd the program believes it is.
         if not (_user_blocking.is_user_blocking(fd) and _can_park()):
             raise
-    while True:
-        wait_fd(fd, READ)
-        try:
-            return _orig_read(fd, n)
-        except BlockingIOError:
-            pass
+    return nb_read(fd, n)
 
 
 def write(fd: int, data: Any, /) -> int:
@@ -170,7 +165,7 @@ def write(fd: int, data: Any, /) -> int:
     is written (in pipe-atomic chunks), or with the count written before an
     error ended it.
     """
-    if fd in _user_blocking._files and _user_blocking.is_user_blocking(fd) and _can_park():
+    if _user_blocking.is_user_blocking(fd) and _can_park():
         return _write_all_parking(fd, data)
     if not _should_wait(fd, _select_mod.POLLOUT):
         view = memoryview(data)
@@ -208,16 +203,13 @@ def _write_all_parking(fd: int, data: Any) -> int:
     total = 0
     while True:
         try:
-            total += _orig_write(fd, view[total:])
-        except BlockingIOError:
-            pass
+            total += nb_write(fd, view[total:])
         except OSError:
             if total:
                 return total  # as a blocking write interrupted by an error reports
             raise
         if total >= len(view):
             return total
-        wait_fd(fd, WRITE)
 
 
 def _blocking_and_open_for(fd: int, events: int) -> bool:

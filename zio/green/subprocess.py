@@ -53,11 +53,6 @@ __all__ = list(_std.__all__)
 __implements__ = ["Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"]
 
 
-#: fds of the open green pipes: zio set O_NONBLOCK on their file description
-#: (also recorded in _user_blocking, for os.read/os.write on them).
-_green_pipe_fds: set[int] = set()
-
-
 class _GreenPipe(_io.RawIOBase):
     """Raw I/O on one end of a pipe to a child; blocking reads and writes park the fiber."""
 
@@ -67,7 +62,8 @@ class _GreenPipe(_io.RawIOBase):
         self._reading = "r" in mode
         self.mode = "rb" if self._reading else "wb"
         _gos.set_blocking(fd, False)
-        _green_pipe_fds.add(fd)
+        # zio set O_NONBLOCK on the file description: os.read/os.write wait on
+        # it, and a child given it gets a blocking twin (_get_handles).
         _user_blocking.remember(fd)
 
     @property
@@ -120,7 +116,6 @@ class _GreenPipe(_io.RawIOBase):
             try:
                 super().close()
             finally:
-                _green_pipe_fds.discard(self._fd)
                 _user_blocking.forget(self._fd)
                 notify_closing(self._fd)
                 _gos.close(self._fd)
@@ -265,7 +260,8 @@ class Popen(_std.Popen):
         # (p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite): the child's ends are 0, 3 and 5.
         for index in (0, 3, 5):
             fd = handles[index]
-            if fd in _green_pipe_fds:
+            # A green pipe (a green socket is recorded too, but has no twin).
+            if _user_blocking.is_user_blocking(fd):
                 if fd not in twins:
                     twins[fd] = _blocking_twin(fd)
                 twin = twins[fd]
